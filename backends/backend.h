@@ -1,0 +1,73 @@
+/* The backend interface: a table of function pointers plus a context pointer. The engine
+ * knows backends only through this. Every backend answers supports_op() before dispatch;
+ * what it declines runs on the CPU backend. */
+#ifndef GLINT_BACKEND_H
+#define GLINT_BACKEND_H
+
+#include "graph.h"
+
+typedef struct gl_backend gl_backend;
+
+/* A block of backend memory. `host` is non-NULL when the CPU can address it directly
+ * (CPU memory, mapped unified memory). */
+typedef struct gl_buffer {
+    gl_backend *backend;
+    void *host;
+    size_t size;
+    void *impl; /* the backend's own handle */
+} gl_buffer;
+
+typedef enum gl_buffer_usage {
+    GL_BUFFER_WEIGHTS, /* written once at load, read by kernels */
+    GL_BUFFER_COMPUTE, /* activations, KV cache: read and written by kernels */
+} gl_buffer_usage;
+
+/* Per-node timing from the last compute() with profiling on. */
+typedef struct gl_node_timing {
+    int32_t node; /* index into the node array given to compute() */
+    double us;
+} gl_node_timing;
+
+struct gl_backend_i {
+    /* Short name: "cpu", "vulkan", "opencl". */
+    const char *(*name)(gl_backend *b);
+    /* Device and capability lines for `glint devices`, NUL-terminated into buf. */
+    void (*describe)(gl_backend *b, char *buf, size_t cap);
+    /* Whether compute() can run this node as it is (types, shapes, params). */
+    bool (*supports_op)(gl_backend *b, const gl_node *node);
+
+    glint_status (*buffer_alloc)(gl_backend *b, size_t size, gl_buffer_usage usage,
+                                 gl_buffer **out);
+    void (*buffer_free)(gl_backend *b, gl_buffer *buf);
+    glint_status (*buffer_upload)(gl_backend *b, gl_buffer *buf, size_t offset, const void *src,
+                                  size_t size);
+    glint_status (*buffer_download)(gl_backend *b, gl_buffer *buf, size_t offset, void *dst,
+                                    size_t size);
+
+    /* Optional (NULL = upload as is): places weight `t` (data at `src`, GGUF block layout)
+     * into backend memory, possibly repacked; sets t->buffer/offset (and t->data when the CPU
+     * can read it in GGUF layout). */
+    glint_status (*weight_prepare)(gl_backend *b, gl_tensor *t, const void *src);
+
+    /* Runs nodes[0..n) in order. GPU backends record them into one command buffer and submit;
+     * the call may return before the work is done (see synchronize). */
+    glint_status (*compute)(gl_backend *b, gl_node *nodes, int n);
+    /* Waits for submitted work. */
+    glint_status (*synchronize)(gl_backend *b);
+
+    /* Optional: turns per-node timing on/off; timings of the last compute(). */
+    void (*set_profiling)(gl_backend *b, bool on);
+    int (*get_timings)(gl_backend *b, gl_node_timing *out, int cap);
+
+    void (*free)(gl_backend *b);
+};
+
+struct gl_backend {
+    const struct gl_backend_i *iface;
+    void *ctx;
+};
+
+/* The CPU backend: always available. n_threads <= 0 picks the core count. */
+glint_status gl_backend_cpu_create(int n_threads, gl_backend **out, gl_err *err);
+
+#endif

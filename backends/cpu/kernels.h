@@ -1,0 +1,54 @@
+/* CPU kernel table: the scalar references of engine/types.c and the SIMD versions in x86/ and
+ * arm/ share these signatures; the best the running CPU supports is picked at run time. */
+#ifndef GLINT_CPU_KERNELS_H
+#define GLINT_CPU_KERNELS_H
+
+#include "graph.h"
+#include "threadpool.h"
+
+/* c[j * ldc + i] = dot(row i of w, row j of a) for i < nr, j < nc. w rows are `w_stride`
+ * bytes apart (weight type), a rows `a_stride` bytes apart (the weight type's vec_dot_type). */
+typedef void (*gl_gemm_fn)(int64_t k, const void *w, size_t w_stride, const void *a,
+                           size_t a_stride, float *c, size_t ldc, int nr, int nc);
+
+typedef enum gl_cpu_level {
+    GL_CPU_REF,     /* scalar reference */
+    GL_CPU_AVX2,    /* x86: AVX2 + FMA + F16C */
+    GL_CPU_AVX512,  /* x86: AVX-512 F/BW/VL + VNNI */
+    GL_CPU_NEON,    /* arm64 baseline */
+    GL_CPU_DOTPROD, /* arm64 + SDOT */
+    GL_CPU_I8MM,    /* arm64 + SMMLA */
+    GL_CPU_LEVEL_COUNT
+} gl_cpu_level;
+
+typedef struct gl_cpu_kernels {
+    gl_cpu_level level;
+    const char *name;                                /* "avx512", "neon-dotprod" ... */
+    gl_vec_dot_fn vec_dot[GLINT_TYPE_COUNT];         /* by weight type */
+    gl_from_float_fn from_float[GLINT_TYPE_COUNT];   /* activation quantizers, by their type */
+    gl_gemm_fn gemm[GLINT_TYPE_COUNT];               /* by weight type; NULL = use vec_dot */
+} gl_cpu_kernels;
+
+/* The best table for this CPU (decided once; GLINT_CPU_LEVEL=ref|avx2|... caps it). */
+const gl_cpu_kernels *gl_cpu_kernels_get(void);
+/* The table of one level; NULL when this CPU or build cannot run it. */
+const gl_cpu_kernels *gl_cpu_kernels_for(gl_cpu_level level);
+/* CPU features found, e.g. "avx2 fma f16c avx512f avx512bw avx512vnni". */
+const char *gl_cpu_features_string(void);
+
+/* What one thread of a CPU op knows. All threads of a task share wsp. */
+typedef struct gl_cpu_task {
+    int ith, nth;
+    gl_threadpool *pool;
+    void *wsp;
+    size_t wsp_size;
+    const gl_cpu_kernels *k;
+} gl_cpu_task;
+
+/* dst [m, n] f32 = w [k, m] (any weight type, contiguous rows) x a [k, n] (f32, rows a->nb[1]
+ * apart). Called by all nth threads together; uses gl_threadpool_barrier internally. */
+void gl_cpu_mul_mat(const gl_cpu_task *t, const gl_tensor *w, const gl_tensor *a, gl_tensor *dst);
+/* Scratch bytes gl_cpu_mul_mat needs for these shapes (quantized activations). */
+size_t gl_cpu_mul_mat_wsize(const gl_tensor *w, const gl_tensor *a);
+
+#endif

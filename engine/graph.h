@@ -1,0 +1,86 @@
+/* The op IR: tensors (shape + strides + where the bytes live) and nodes
+ * {op, dst, src[<=4], params, layer}. A forward pass is a flat array of nodes built by an
+ * architecture's graph builder and run by backends in contiguous runs. */
+#ifndef GLINT_GRAPH_H
+#define GLINT_GRAPH_H
+
+#include "common.h"
+#include "types.h"
+
+#define GL_MAX_DIMS 4
+#define GL_MAX_SRC 4
+
+struct gl_buffer;
+
+/* ne[0] is the innermost (contiguous) dimension: a matrix of m rows of k values has
+ * ne = {k, m, 1, 1}. nb[] are byte strides; nb[0] is the type size (block size for quants). */
+typedef struct gl_tensor {
+    glint_type type;
+    int64_t ne[GL_MAX_DIMS];
+    size_t nb[GL_MAX_DIMS];
+    void *data;               /* host address of element 0 when host-visible, else NULL */
+    struct gl_buffer *buffer; /* the memory it lives in; NULL for host memory not owned here */
+    size_t offset;            /* of element 0 within buffer */
+    const char *name;         /* for messages; borrowed */
+} gl_tensor;
+
+#define GL_OP_LIST(X)                                                                              \
+    X(GET_ROWS)  /* dst[:, i] = src0[:, src1[i]]; src0 any type, src1 i32, dst f32 */             \
+    X(RMS_NORM)  /* dst = src0 / rms(src0) over ne0 (* src1 if given, broadcast over rows) */     \
+    X(MUL)       /* dst = src0 * src1, src1 broadcast over rows when ne1 == 1 */                  \
+    X(ADD)       /* dst = src0 + src1, src1 broadcast over rows when ne1 == 1 */                  \
+    X(ROPE)      /* rotary embedding of src0 [hd, n_head, n] at positions src1 (i32 [n]);      \
+                    src2: optional per-pair frequency factors (f32 [n_rot/2]) */                  \
+    X(GLU)       /* dst = act(src0) * src1 (gated FFN); p.i[0] = gl_glu_kind */                  \
+    X(MUL_MAT)   /* dst[m, n] = src0 (weights, [k, m], any type) . src1 (f32 [k, n]) */           \
+    X(ATTENTION) /* causal GQA attention of q = src0 [hd, n_head, n] over the cache:            \
+                    src1 = K cache [hd, n_kv_head, n_ctx], src2 = V cache (same shape);          \
+                    dst [hd * n_head, n]; p.i[0] = n_past (position of q's first row),           \
+                    p.f[0] = scale */                                                             \
+    X(CPY)       /* dst = src0 converted to dst's type (f32 -> f16/f32); same element count */  \
+    X(SOFTMAX)   /* dst = softmax(src0 * p.f[0]) over ne0 */                                      \
+    X(ARGMAX)    /* dst (i32 [n]) = argmax over ne0 of src0, ties to the lowest index */
+
+typedef enum gl_op {
+#define GL_X_(name) GL_OP_##name,
+    GL_OP_LIST(GL_X_)
+#undef GL_X_
+        GL_OP_COUNT
+} gl_op;
+
+const char *gl_op_name(gl_op op);
+
+typedef enum gl_glu_kind { GL_GLU_SWIGLU, GL_GLU_GEGLU, GL_GLU_REGLU, GL_GLU_COUNT } gl_glu_kind;
+
+typedef enum gl_rope_mode {
+    GL_ROPE_NORM, /* rotates adjacent pairs (x[2i], x[2i+1]) — llama */
+    GL_ROPE_NEOX, /* rotates (x[i], x[i + n_rot/2]) — qwen2, qwen3 */
+} gl_rope_mode;
+
+/* ROPE params: i[0] = n_rot, i[1] = gl_rope_mode; f[0] = freq_base, f[1] = freq_scale
+ * (1 / linear factor). RMS_NORM: f[0] = eps. */
+typedef struct gl_op_params {
+    int32_t i[8];
+    float f[8];
+} gl_op_params;
+
+typedef struct gl_node {
+    gl_op op;
+    gl_tensor *dst;
+    gl_tensor *src[GL_MAX_SRC];
+    gl_op_params p;
+    int32_t layer; /* -1 for nodes before the first layer, n_layer for those after the last */
+} gl_node;
+
+/* Tensor helpers. */
+int64_t gl_tensor_nelements(const gl_tensor *t);
+size_t gl_tensor_nbytes(const gl_tensor *t); /* bytes spanned, for contiguous tensors */
+bool gl_tensor_is_contiguous(const gl_tensor *t);
+/* Sets ne and contiguous nb for `type`; unused dims are 1. */
+void gl_tensor_init(gl_tensor *t, glint_type type, int n_dims, const int64_t *ne);
+/* Host address of element (i1, i2, i3)'s row; only for host-visible tensors. */
+static inline void *gl_tensor_row(const gl_tensor *t, int64_t i1, int64_t i2, int64_t i3) {
+    return (char *)t->data + i1 * t->nb[1] + i2 * t->nb[2] + i3 * t->nb[3];
+}
+
+#endif
