@@ -99,6 +99,11 @@ const gl_gguf_tensor *gl_gguf_tensor_at(const gl_gguf *g, int64_t i);
 const gl_gguf_tensor *gl_gguf_find_tensor(const gl_gguf *g, const char *name); /* NULL if absent */
 
 const char *gl_gguf_type_name(gl_gguf_type t);
+/* Bytes of a tensor of `type` and shape ne[0..n_dims), with the reader's rules: n_dims 1..4,
+ * every ne >= 0, ne[0] a multiple of the block size, no overflow. GLINT_ERROR_UNSUPPORTED for a
+ * type gl_type_get does not know, GLINT_ERROR_INVALID_ARGUMENT for a bad shape. */
+glint_status gl_gguf_tensor_nbytes(glint_type type, uint32_t n_dims, const int64_t *ne,
+                                   uint64_t *out, gl_err *err);
 
 /* ---- writer ----------------------------------------------------------------------------- */
 
@@ -118,6 +123,9 @@ glint_status gl_gguf_writer_set_u64(gl_gguf_writer *w, const char *key, uint64_t
 glint_status gl_gguf_writer_set_f32(gl_gguf_writer *w, const char *key, float v);
 glint_status gl_gguf_writer_set_bool(gl_gguf_writer *w, const char *key, bool v);
 glint_status gl_gguf_writer_set_str(gl_gguf_writer *w, const char *key, const char *v);
+/* Any scalar type but STRING/ARRAY; `v` points to a value of that type (bool as a C bool). */
+glint_status gl_gguf_writer_set_val(gl_gguf_writer *w, const char *key, gl_gguf_type type,
+                                    const void *v);
 glint_status gl_gguf_writer_set_arr(gl_gguf_writer *w, const char *key, gl_gguf_type elem,
                                     const void *data, uint64_t n);
 glint_status gl_gguf_writer_set_arr_str(gl_gguf_writer *w, const char *key,
