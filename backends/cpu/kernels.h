@@ -23,16 +23,35 @@ typedef enum gl_cpu_level {
 
 typedef struct gl_cpu_kernels {
     gl_cpu_level level;
-    const char *name;                                /* "avx512", "neon-dotprod" ... */
-    gl_vec_dot_fn vec_dot[GLINT_TYPE_COUNT];         /* by weight type */
-    gl_from_float_fn from_float[GLINT_TYPE_COUNT];   /* activation quantizers, by their type */
-    gl_gemm_fn gemm[GLINT_TYPE_COUNT];               /* by weight type; NULL = use vec_dot */
+    const char *name;                              /* "avx512", "neon-dotprod" ... */
+    gl_vec_dot_fn vec_dot[GLINT_TYPE_COUNT];       /* by weight type */
+    gl_from_float_fn from_float[GLINT_TYPE_COUNT]; /* activation quantizers, by their type */
+    gl_gemm_fn gemm[GLINT_TYPE_COUNT];             /* by weight type; NULL = use vec_dot */
 } gl_cpu_kernels;
+
+/* Per-level initializers: each fills the entries it implements into a table that already holds
+ * the next lower level's kernels (kernels.c copies that table first). */
+#if defined(__x86_64__) || defined(_M_X64)
+void gl_cpu_kernels_init_avx2(gl_cpu_kernels *k);
+void gl_cpu_kernels_init_avx512(gl_cpu_kernels *k);
+#endif
+#if defined(__aarch64__)
+void gl_cpu_kernels_init_neon(gl_cpu_kernels *k);
+void gl_cpu_kernels_init_dotprod(gl_cpu_kernels *k);
+void gl_cpu_kernels_init_i8mm(gl_cpu_kernels *k);
+#endif
 
 /* The best table for this CPU (decided once; GLINT_CPU_LEVEL=ref|avx2|... caps it). */
 const gl_cpu_kernels *gl_cpu_kernels_get(void);
 /* The table of one level; NULL when this CPU or build cannot run it. */
 const gl_cpu_kernels *gl_cpu_kernels_for(gl_cpu_level level);
+/* What the running CPU (and its OS) supports; detected once. */
+typedef struct gl_cpu_features {
+    bool avx, avx2, fma, f16c;                              /* x86 */
+    bool avx512f, avx512bw, avx512vl, avx512dq, avx512vnni; /* x86, OS-enabled state */
+    bool neon, dotprod, i8mm, fp16;                         /* arm64 */
+} gl_cpu_features;
+const gl_cpu_features *gl_cpu_features_get(void);
 /* CPU features found, e.g. "avx2 fma f16c avx512f avx512bw avx512vnni". */
 const char *gl_cpu_features_string(void);
 
@@ -46,7 +65,8 @@ typedef struct gl_cpu_task {
 } gl_cpu_task;
 
 /* dst [m, n] f32 = w [k, m] (any weight type, contiguous rows) x a [k, n] (f32, rows a->nb[1]
- * apart). Called by all nth threads together; uses gl_threadpool_barrier internally. */
+ * apart). Called by all nth threads together; uses gl_threadpool_barrier internally. It returns
+ * without a final barrier: the caller meets at one before anything reads dst or reuses wsp. */
 void gl_cpu_mul_mat(const gl_cpu_task *t, const gl_tensor *w, const gl_tensor *a, gl_tensor *dst);
 /* Scratch bytes gl_cpu_mul_mat needs for these shapes (quantized activations). */
 size_t gl_cpu_mul_mat_wsize(const gl_tensor *w, const gl_tensor *a);
