@@ -1,0 +1,287 @@
+/* Private to backends/cpu/arm: helpers and the quantized dot kernels shared by the NEON,
+ * dotprod and i8mm files. The kernels are static inline so that each file compiles its own copy
+ * with its own -march flags: the same source becomes SDOT code in *_dotprod.c / *_i8mm.c (where
+ * __ARM_FEATURE_DOTPROD is defined) and widening-multiply code in *_neon.c. */
+#ifndef GLINT_CPU_ARM_H
+#define GLINT_CPU_ARM_H
+
+#include "kernels.h"
+#include "types.h"
+
+#include <arm_neon.h>
+#include <string.h>
+
+void gl_cpu_kernels_init_neon(gl_cpu_kernels *k);
+void gl_cpu_kernels_init_dotprod(gl_cpu_kernels *k);
+void gl_cpu_kernels_init_i8mm(gl_cpu_kernels *k);
+
+/* Exact half -> float with the scalar fcvt every ARMv8 core has. */
+static inline float gl_arm_h2f(gl_fp16 h) {
+    __fp16 t;
+    memcpy(&t, &h, sizeof t);
+    return (float)t;
+}
+
+/* acc += the products of a and b, grouped so that only the sum over all lanes is meaningful
+ * (SDOT and the widening fallback group the 16 products differently). */
+static inline int32x4_t gl_arm_dot_s8(int32x4_t acc, int8x16_t a, int8x16_t b) {
+#if defined(__ARM_FEATURE_DOTPROD)
+    return vdotq_s32(acc, a, b);
+#else
+    acc = vpadalq_s16(acc, vmull_s8(vget_low_s8(a), vget_low_s8(b)));
+    return vpadalq_s16(acc, vmull_high_s8(a, b));
+#endif
+}
+
+/* sum(a[0..32) * b[0..32)) for two pairs of 16 bytes. */
+static inline int32_t gl_arm_dot32(int8x16_t a0, int8x16_t a1, int8x16_t b0, int8x16_t b1) {
+    return vaddvq_s32(gl_arm_dot_s8(gl_arm_dot_s8(vdupq_n_s32(0), a0, b0), a1, b1));
+}
+
+/* Bit 4 of 16 weights from 16 bits of a q5 `qh` word: lanes 0..7 from byte lo, 8..15 from
+ * byte lo + 1; 0x10 where the bit is set. */
+static inline uint8x16_t gl_arm_q5_high(uint32_t qh, int byte) {
+    static const uint8_t bits[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
+    const uint8x16_t b = vcombine_u8(vdup_n_u8((uint8_t)(qh >> (8 * byte))),
+                                     vdup_n_u8((uint8_t)(qh >> (8 * byte + 8))));
+    return vandq_u8(vtstq_u8(b, vld1q_u8(bits)), vdupq_n_u8(0x10));
+}
+
+/* The 6-bit scales and mins of a q4_k / q5_k block. */
+static inline void gl_arm_k4_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[8]) {
+    for (int j = 0; j < 4; j++) {
+        sc[j] = q[j] & 63;
+        mn[j] = q[j + 4] & 63;
+        sc[j + 4] = (uint8_t)((q[j + 8] & 0xf) | ((q[j] >> 6) << 4));
+        mn[j + 4] = (uint8_t)((q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4));
+    }
+}
+
+/* ---- quantized dot products (x: weight row, y: its vec_dot_type row) ---------------------- */
+
+static inline void gl_arm_vec_dot_q8_0(int64_t n, float *s, const void *vx, const void *vy) {
+    const gl_block_q8_0 *x = vx;
+    const gl_block_q8_0 *y = vy;
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    for (int64_t i = 0; i < n / GL_QK8_0; i++) {
+        int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), vld1q_s8(x[i].qs), vld1q_s8(y[i].qs));
+        p = gl_arm_dot_s8(p, vld1q_s8(x[i].qs + 16), vld1q_s8(y[i].qs + 16));
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), gl_arm_h2f(x[i].d) * gl_arm_h2f(y[i].d));
+    }
+    *s = vaddvq_f32(acc);
+}
+
+/* Low nibbles (weights 0..15) and high nibbles (16..31) of a q4 block as int8. */
+static inline void gl_arm_q4_unpack(const uint8_t *qs, int8x16_t *lo, int8x16_t *hi) {
+    const uint8x16_t q = vld1q_u8(qs);
+    *lo = vreinterpretq_s8_u8(vandq_u8(q, vdupq_n_u8(0x0f)));
+    *hi = vreinterpretq_s8_u8(vshrq_n_u8(q, 4));
+}
+
+static inline void gl_arm_vec_dot_q4_0(int64_t n, float *s, const void *vx, const void *vy) {
+    const gl_block_q4_0 *x = vx;
+    const gl_block_q8_0 *y = vy;
+    const int8x16_t off = vdupq_n_s8(8);
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    for (int64_t i = 0; i < n / GL_QK4_0; i++) {
+        int8x16_t lo, hi;
+        gl_arm_q4_unpack(x[i].qs, &lo, &hi);
+        int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), vsubq_s8(lo, off), vld1q_s8(y[i].qs));
+        p = gl_arm_dot_s8(p, vsubq_s8(hi, off), vld1q_s8(y[i].qs + 16));
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), gl_arm_h2f(x[i].d) * gl_arm_h2f(y[i].d));
+    }
+    *s = vaddvq_f32(acc);
+}
+
+static inline void gl_arm_vec_dot_q4_1(int64_t n, float *s, const void *vx, const void *vy) {
+    const gl_block_q4_1 *x = vx;
+    const gl_block_q8_1 *y = vy;
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    float mins = 0.0f;
+    for (int64_t i = 0; i < n / GL_QK4_1; i++) {
+        int8x16_t lo, hi;
+        gl_arm_q4_unpack(x[i].qs, &lo, &hi);
+        int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), lo, vld1q_s8(y[i].qs));
+        p = gl_arm_dot_s8(p, hi, vld1q_s8(y[i].qs + 16));
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), gl_arm_h2f(x[i].d) * gl_arm_h2f(y[i].d));
+        mins += gl_arm_h2f(x[i].m) * gl_arm_h2f(y[i].s);
+    }
+    *s = vaddvq_f32(acc) + mins;
+}
+
+static inline void gl_arm_vec_dot_q5_0(int64_t n, float *s, const void *vx, const void *vy) {
+    const gl_block_q5_0 *x = vx;
+    const gl_block_q8_0 *y = vy;
+    const int8x16_t off = vdupq_n_s8(16);
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    for (int64_t i = 0; i < n / GL_QK5_0; i++) {
+        uint32_t qh;
+        memcpy(&qh, x[i].qh, 4);
+        int8x16_t lo, hi;
+        gl_arm_q4_unpack(x[i].qs, &lo, &hi);
+        lo = vsubq_s8(vorrq_s8(lo, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 0))), off);
+        hi = vsubq_s8(vorrq_s8(hi, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 2))), off);
+        int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), lo, vld1q_s8(y[i].qs));
+        p = gl_arm_dot_s8(p, hi, vld1q_s8(y[i].qs + 16));
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), gl_arm_h2f(x[i].d) * gl_arm_h2f(y[i].d));
+    }
+    *s = vaddvq_f32(acc);
+}
+
+static inline void gl_arm_vec_dot_q5_1(int64_t n, float *s, const void *vx, const void *vy) {
+    const gl_block_q5_1 *x = vx;
+    const gl_block_q8_1 *y = vy;
+    float32x4_t acc = vdupq_n_f32(0.0f);
+    float mins = 0.0f;
+    for (int64_t i = 0; i < n / GL_QK5_1; i++) {
+        uint32_t qh;
+        memcpy(&qh, x[i].qh, 4);
+        int8x16_t lo, hi;
+        gl_arm_q4_unpack(x[i].qs, &lo, &hi);
+        lo = vorrq_s8(lo, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 0)));
+        hi = vorrq_s8(hi, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 2)));
+        int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), lo, vld1q_s8(y[i].qs));
+        p = gl_arm_dot_s8(p, hi, vld1q_s8(y[i].qs + 16));
+        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), gl_arm_h2f(x[i].d) * gl_arm_h2f(y[i].d));
+        mins += gl_arm_h2f(x[i].m) * gl_arm_h2f(y[i].s);
+    }
+    *s = vaddvq_f32(acc) + mins;
+}
+
+/* sum over the 8 sub-blocks of 32 of mn[j] * (sum of their activations). */
+static inline int32_t gl_arm_k_mins(const int16_t *bsums, const uint8_t mn[8]) {
+    const int16x8_t b0 = vld1q_s16(bsums), b1 = vld1q_s16(bsums + 8);
+    /* pairwise: sums of 32 activations, sub-blocks 0..3 and 4..7 */
+    const int16x8_t pairs = vpaddq_s16(b0, b1);
+    const int16x8_t m = vreinterpretq_s16_u16(vmovl_u8(vld1_u8(mn)));
+    int32x4_t r = vmull_s16(vget_low_s16(pairs), vget_low_s16(m));
+    r = vmlal_high_s16(r, pairs, m);
+    return vaddvq_s32(r);
+}
+
+static inline void gl_arm_vec_dot_q4_k(int64_t n, float *s, const void *vx, const void *vy) {
+    const gl_block_q4_k *x = vx;
+    const gl_block_q8_k *y = vy;
+    const uint8x16_t m4 = vdupq_n_u8(0x0f);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / GL_QK_K; i++) {
+        uint8_t sc[8], mn[8];
+        gl_arm_k4_scales(x[i].scales, sc, mn);
+        const float d = y[i].d * gl_arm_h2f(x[i].d);
+        const float dmin = y[i].d * gl_arm_h2f(x[i].dmin);
+        const uint8_t *q = x[i].qs;
+        const int8_t *a = y[i].qs;
+        int32_t isum = 0;
+        for (int j = 0; j < 4; j++, q += 32, a += 64) {
+            const uint8x16_t q0 = vld1q_u8(q), q1 = vld1q_u8(q + 16);
+            const int32_t lo = gl_arm_dot32(vreinterpretq_s8_u8(vandq_u8(q0, m4)),
+                                            vreinterpretq_s8_u8(vandq_u8(q1, m4)), vld1q_s8(a),
+                                            vld1q_s8(a + 16));
+            const int32_t hi = gl_arm_dot32(vreinterpretq_s8_u8(vshrq_n_u8(q0, 4)),
+                                            vreinterpretq_s8_u8(vshrq_n_u8(q1, 4)),
+                                            vld1q_s8(a + 32), vld1q_s8(a + 48));
+            isum += lo * sc[2 * j] + hi * sc[2 * j + 1];
+        }
+        sum += d * (float)isum - dmin * (float)gl_arm_k_mins(y[i].bsums, mn);
+    }
+    *s = sum;
+}
+
+static inline void gl_arm_vec_dot_q5_k(int64_t n, float *s, const void *vx, const void *vy) {
+    const gl_block_q5_k *x = vx;
+    const gl_block_q8_k *y = vy;
+    const uint8x16_t m4 = vdupq_n_u8(0x0f), h = vdupq_n_u8(0x10);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / GL_QK_K; i++) {
+        uint8_t sc[8], mn[8];
+        gl_arm_k4_scales(x[i].scales, sc, mn);
+        const float d = y[i].d * gl_arm_h2f(x[i].d);
+        const float dmin = y[i].d * gl_arm_h2f(x[i].dmin);
+        const uint8x16_t qh0 = vld1q_u8(x[i].qh), qh1 = vld1q_u8(x[i].qh + 16);
+        const uint8_t *q = x[i].qs;
+        const int8_t *a = y[i].qs;
+        int32_t isum = 0;
+        /* sub-block 2j takes its fifth bit from bit 2j of qh[l], sub-block 2j+1 from 2j+1 */
+        for (int j = 0; j < 4; j++, q += 32, a += 64) {
+            const uint8x16_t bl = vdupq_n_u8((uint8_t)(1u << (2 * j)));
+            const uint8x16_t bh = vdupq_n_u8((uint8_t)(2u << (2 * j)));
+            const uint8x16_t q0 = vld1q_u8(q), q1 = vld1q_u8(q + 16);
+            const uint8x16_t l0 = vorrq_u8(vandq_u8(q0, m4), vandq_u8(vtstq_u8(qh0, bl), h));
+            const uint8x16_t l1 = vorrq_u8(vandq_u8(q1, m4), vandq_u8(vtstq_u8(qh1, bl), h));
+            const uint8x16_t h0 = vorrq_u8(vshrq_n_u8(q0, 4), vandq_u8(vtstq_u8(qh0, bh), h));
+            const uint8x16_t h1 = vorrq_u8(vshrq_n_u8(q1, 4), vandq_u8(vtstq_u8(qh1, bh), h));
+            const int32_t lo = gl_arm_dot32(vreinterpretq_s8_u8(l0), vreinterpretq_s8_u8(l1),
+                                            vld1q_s8(a), vld1q_s8(a + 16));
+            const int32_t hi = gl_arm_dot32(vreinterpretq_s8_u8(h0), vreinterpretq_s8_u8(h1),
+                                            vld1q_s8(a + 32), vld1q_s8(a + 48));
+            isum += lo * sc[2 * j] + hi * sc[2 * j + 1];
+        }
+        sum += d * (float)isum - dmin * (float)gl_arm_k_mins(y[i].bsums, mn);
+    }
+    *s = sum;
+}
+
+static inline void gl_arm_vec_dot_q6_k(int64_t n, float *s, const void *vx, const void *vy) {
+    const gl_block_q6_k *x = vx;
+    const gl_block_q8_k *y = vy;
+    const uint8x16_t m4 = vdupq_n_u8(0x0f), m2 = vdupq_n_u8(0x03);
+    float sum = 0.0f;
+    for (int64_t i = 0; i < n / GL_QK_K; i++) {
+        const float d = y[i].d * gl_arm_h2f(x[i].d);
+        /* weights are stored + 32: sum(sc * (q - 32) * a) = sum(sc * q * a) - 32 sum(sc * bsum) */
+        const int8x16_t scales = vld1q_s8(x[i].scales);
+        const int16x8_t s0 = vmovl_s8(vget_low_s8(scales)), s1 = vmovl_high_s8(scales);
+        int32x4_t mins = vmull_s16(vget_low_s16(s0), vld1_s16(y[i].bsums));
+        mins = vmlal_high_s16(mins, s0, vld1q_s16(y[i].bsums));
+        mins = vmlal_s16(mins, vget_low_s16(s1), vld1_s16(y[i].bsums + 8));
+        mins = vmlal_high_s16(mins, s1, vld1q_s16(y[i].bsums + 8));
+        int32_t isum = 0;
+        for (int half = 0; half < 2; half++) {
+            const uint8_t *ql = x[i].ql + 64 * half;
+            const uint8_t *qh = x[i].qh + 32 * half;
+            const int8_t *sc = x[i].scales + 8 * half;
+            const int8_t *a = y[i].qs + 128 * half;
+            const uint8x16_t l0 = vld1q_u8(ql), l1 = vld1q_u8(ql + 16);
+            const uint8x16_t l2 = vld1q_u8(ql + 32), l3 = vld1q_u8(ql + 48);
+            const uint8x16_t h0 = vld1q_u8(qh), h1 = vld1q_u8(qh + 16);
+            /* the 8 runs of 16 weights of this half, in order; run r has scale sc[r] */
+            uint8x16_t q[8];
+            q[0] = vorrq_u8(vandq_u8(l0, m4), vshlq_n_u8(vandq_u8(h0, m2), 4));
+            q[1] = vorrq_u8(vandq_u8(l1, m4), vshlq_n_u8(vandq_u8(h1, m2), 4));
+            q[2] = vorrq_u8(vandq_u8(l2, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h0, 2), m2), 4));
+            q[3] = vorrq_u8(vandq_u8(l3, m4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h1, 2), m2), 4));
+            q[4] = vorrq_u8(vshrq_n_u8(l0, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h0, 4), m2), 4));
+            q[5] = vorrq_u8(vshrq_n_u8(l1, 4), vshlq_n_u8(vandq_u8(vshrq_n_u8(h1, 4), m2), 4));
+            q[6] = vorrq_u8(vshrq_n_u8(l2, 4), vshlq_n_u8(vshrq_n_u8(h0, 6), 4));
+            q[7] = vorrq_u8(vshrq_n_u8(l3, 4), vshlq_n_u8(vshrq_n_u8(h1, 6), 4));
+            for (int r = 0; r < 8; r++) {
+                const int32x4_t p =
+                    gl_arm_dot_s8(vdupq_n_s32(0), vreinterpretq_s8_u8(q[r]), vld1q_s8(a + 16 * r));
+                isum += vaddvq_s32(p) * sc[r];
+            }
+        }
+        sum += d * (float)(isum - 32 * vaddvq_s32(mins));
+    }
+    *s = sum;
+}
+
+/* Registers f for weight type t only where the reference pairs t with the activation type the
+ * kernel was written for, so a kernel never meets a row of another layout. */
+static inline void gl_arm_set_dot(gl_cpu_kernels *k, glint_type t, glint_type act, gl_vec_dot_fn f) {
+    const gl_type_traits *tr = gl_type_get(t);
+    if (tr && tr->vec_dot && tr->vec_dot_type == act) k->vec_dot[t] = f;
+}
+
+/* Fills the quantized vec_dot entries with this file's compilation of the kernels above. */
+static inline void gl_arm_set_quant_dots(gl_cpu_kernels *k) {
+    gl_arm_set_dot(k, GLINT_TYPE_Q8_0, GLINT_TYPE_Q8_0, gl_arm_vec_dot_q8_0);
+    gl_arm_set_dot(k, GLINT_TYPE_Q4_0, GLINT_TYPE_Q8_0, gl_arm_vec_dot_q4_0);
+    gl_arm_set_dot(k, GLINT_TYPE_Q4_1, GLINT_TYPE_Q8_1, gl_arm_vec_dot_q4_1);
+    gl_arm_set_dot(k, GLINT_TYPE_Q5_0, GLINT_TYPE_Q8_0, gl_arm_vec_dot_q5_0);
+    gl_arm_set_dot(k, GLINT_TYPE_Q5_1, GLINT_TYPE_Q8_1, gl_arm_vec_dot_q5_1);
+    gl_arm_set_dot(k, GLINT_TYPE_Q4_K, GLINT_TYPE_Q8_K, gl_arm_vec_dot_q4_k);
+    gl_arm_set_dot(k, GLINT_TYPE_Q5_K, GLINT_TYPE_Q8_K, gl_arm_vec_dot_q5_k);
+    gl_arm_set_dot(k, GLINT_TYPE_Q6_K, GLINT_TYPE_Q8_K, gl_arm_vec_dot_q6_k);
+}
+
+#endif
