@@ -174,9 +174,9 @@ static inline void gl_arm_vec_dot_q4_k(int64_t n, float *s, const void *vx, cons
         int32_t isum = 0;
         for (int j = 0; j < 4; j++, q += 32, a += 64) {
             const uint8x16_t q0 = vld1q_u8(q), q1 = vld1q_u8(q + 16);
-            const int32_t lo = gl_arm_dot32(vreinterpretq_s8_u8(vandq_u8(q0, m4)),
-                                            vreinterpretq_s8_u8(vandq_u8(q1, m4)), vld1q_s8(a),
-                                            vld1q_s8(a + 16));
+            const int32_t lo =
+                gl_arm_dot32(vreinterpretq_s8_u8(vandq_u8(q0, m4)),
+                             vreinterpretq_s8_u8(vandq_u8(q1, m4)), vld1q_s8(a), vld1q_s8(a + 16));
             const int32_t hi = gl_arm_dot32(vreinterpretq_s8_u8(vshrq_n_u8(q0, 4)),
                                             vreinterpretq_s8_u8(vshrq_n_u8(q1, 4)),
                                             vld1q_s8(a + 32), vld1q_s8(a + 48));
@@ -267,7 +267,8 @@ static inline void gl_arm_vec_dot_q6_k(int64_t n, float *s, const void *vx, cons
 
 /* Registers f for weight type t only where the reference pairs t with the activation type the
  * kernel was written for, so a kernel never meets a row of another layout. */
-static inline void gl_arm_set_dot(gl_cpu_kernels *k, glint_type t, glint_type act, gl_vec_dot_fn f) {
+static inline void gl_arm_set_dot(gl_cpu_kernels *k, glint_type t, glint_type act,
+                                  gl_vec_dot_fn f) {
     const gl_type_traits *tr = gl_type_get(t);
     if (tr && tr->vec_dot && tr->vec_dot_type == act) k->vec_dot[t] = f;
 }

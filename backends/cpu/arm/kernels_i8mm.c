@@ -7,7 +7,8 @@
 #error "kernels_i8mm.c needs -march=armv8.2-a+i8mm (cmake/sources.cmake sets it)"
 #endif
 
-/* Rows r0, r1 of 16 int8 each -> the two 2x8 tiles {r0[0..8), r1[0..8)} and {r0[8..16), r1[8..16)}. */
+/* Rows r0, r1 of 16 int8 each -> the two 2x8 tiles {r0[0..8), r1[0..8)} and {r0[8..16), r1[8..16)}.
+ */
 static inline void tiles2(int8x16_t r0, int8x16_t r1, int8x16_t *t0, int8x16_t *t1) {
     const int64x2_t a = vreinterpretq_s64_s8(r0), b = vreinterpretq_s64_s8(r1);
     *t0 = vreinterpretq_s8_s64(vzip1q_s64(a, b));
@@ -69,8 +70,8 @@ static void gemm_q8_0(int64_t k, const void *w, size_t w_stride, const void *a, 
                                      vld1q_s8(a0[b].qs), vld1q_s8(a1[b].qs));
                 p = mmla16(p, vld1q_s8(w0[b].qs + 16), vld1q_s8(w1[b].qs + 16),
                            vld1q_s8(a0[b].qs + 16), vld1q_s8(a1[b].qs + 16));
-                acc = vmlaq_f32(acc, vcvtq_f32_s32(p),
-                                scales2x2(w0[b].d, w1[b].d, a0[b].d, a1[b].d));
+                acc =
+                    vmlaq_f32(acc, vcvtq_f32_s32(p), scales2x2(w0[b].d, w1[b].d, a0[b].d, a1[b].d));
             }
             store2x2(acc, c, ldc, i, j);
         }
@@ -99,8 +100,8 @@ static void gemm_q4_0(int64_t k, const void *w, size_t w_stride, const void *a, 
                                      vld1q_s8(a0[b].qs), vld1q_s8(a1[b].qs));
                 p = mmla16(p, vsubq_s8(hi0, off), vsubq_s8(hi1, off), vld1q_s8(a0[b].qs + 16),
                            vld1q_s8(a1[b].qs + 16));
-                acc = vmlaq_f32(acc, vcvtq_f32_s32(p),
-                                scales2x2(w0[b].d, w1[b].d, a0[b].d, a1[b].d));
+                acc =
+                    vmlaq_f32(acc, vcvtq_f32_s32(p), scales2x2(w0[b].d, w1[b].d, a0[b].d, a1[b].d));
             }
             store2x2(acc, c, ldc, i, j);
         }

@@ -96,13 +96,15 @@ static void vec_dot_bf16_f32(int64_t n, float *s, const void *vx, const void *vy
     *s = sum;
 }
 
-/* ---- activation conversion and quantizers ----------------------------------------------------- */
+/* ---- activation conversion and quantizers -----------------------------------------------------
+ */
 
 /* Hardware rounding is round-to-nearest-even (FPCR default), as gl_f32_to_fp16. */
 static void from_float_f16(const float *x, void *vy, int64_t n) {
     gl_fp16 *y = vy;
     int64_t i = 0;
-    for (; i + 4 <= n; i += 4) vst1_u16(y + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+    for (; i + 4 <= n; i += 4)
+        vst1_u16(y + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
     for (; i < n; i++) y[i] = gl_f32_to_fp16(x[i]);
 }
 
@@ -191,7 +193,8 @@ static void quantize_q8_k(const float *x, void *vy, int64_t n) {
         for (int j = 0; j < GL_QK_K; j += 16) {
             int32x4_t r[4];
             for (int l = 0; l < 4; l++)
-                r[l] = vminq_s32(vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4 * l), iscale)), top);
+                r[l] =
+                    vminq_s32(vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4 * l), iscale)), top);
             const int16x8_t h0 = vcombine_s16(vmovn_s32(r[0]), vmovn_s32(r[1]));
             const int16x8_t h1 = vcombine_s16(vmovn_s32(r[2]), vmovn_s32(r[3]));
             vst1q_s8(y[i].qs + j, vcombine_s8(vmovn_s16(h0), vmovn_s16(h1)));
@@ -202,7 +205,8 @@ static void quantize_q8_k(const float *x, void *vy, int64_t n) {
     }
 }
 
-/* ---- table ------------------------------------------------------------------------------------ */
+/* ---- table ------------------------------------------------------------------------------------
+ */
 
 /* Sets the activation converter for t only where the reference has one (same output layout). */
 static void set_from_float(gl_cpu_kernels *k, glint_type t, gl_from_float_fn f) {
