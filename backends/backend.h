@@ -49,6 +49,10 @@ struct gl_backend_i {
      * can read it in GGUF layout). */
     glint_status (*weight_prepare)(gl_backend *b, gl_tensor *t, const void *src);
 
+    /* Optional: sizes scratch for graphs like nodes[0..n) now, so compute() allocates nothing
+     * later (the session calls it once with its largest graph). */
+    glint_status (*reserve)(gl_backend *b, gl_node *nodes, int n);
+
     /* Runs nodes[0..n) in order. GPU backends record them into one command buffer and submit;
      * the call may return before the work is done (see synchronize). */
     glint_status (*compute)(gl_backend *b, gl_node *nodes, int n);

@@ -83,4 +83,33 @@ static inline void *gl_tensor_row(const gl_tensor *t, int64_t i1, int64_t i2, in
     return (char *)t->data + i1 * t->nb[1] + i2 * t->nb[2] + i3 * t->nb[3];
 }
 
+
+/* ---- building a forward pass ------------------------------------------------------------- */
+
+struct gl_buffer;
+
+/* Node and tensor arenas plus a bump allocator over one activation buffer. A builder run with
+ * act == NULL only measures: tensors get no memory and act_peak says how much a real run needs. */
+typedef struct gl_graph {
+    gl_node *nodes;
+    int n_nodes, cap_nodes;
+    gl_tensor *tensors;
+    int n_tensors, cap_tensors;
+    struct gl_buffer *act;
+    size_t act_used, act_peak;
+    int32_t layer;  /* stamped on new nodes */
+    bool overflow;  /* an arena was too small: the graph is incomplete */
+} gl_graph;
+
+void gl_graph_reset(gl_graph *g);
+/* A new tensor with memory from the activation arena (64-byte aligned). */
+gl_tensor *gl_graph_new(gl_graph *g, glint_type type, int64_t ne0, int64_t ne1, int64_t ne2);
+/* A tensor header over existing memory: same bytes as `src` from byte `offset`, new shape and
+ * strides (nb1, nb2 in bytes; 0 = contiguous). */
+gl_tensor *gl_graph_view(gl_graph *g, const gl_tensor *src, size_t offset, int64_t ne0,
+                         int64_t ne1, int64_t ne2, size_t nb1, size_t nb2);
+/* Appends a node; returns dst for chaining. */
+gl_tensor *gl_graph_op(gl_graph *g, gl_op op, gl_tensor *dst, gl_tensor *s0, gl_tensor *s1,
+                       gl_tensor *s2, const gl_op_params *p);
+
 #endif

@@ -1,0 +1,25 @@
+/* Shared helpers of the glint CLI commands. */
+#ifndef GLINT_CLI_H
+#define GLINT_CLI_H
+
+#include "glint.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Each command: argc/argv start after the command name; returns the process exit code. */
+int cmd_run(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_devices(int argc, char **argv);
+
+/* Argument parsing: `arg_value` returns argv[i+1] and advances i, or prints an error. */
+const char *cli_value(int argc, char **argv, int *i);
+bool cli_int(const char *s, long lo, long hi, long *out);
+bool cli_float(const char *s, float *out);
+bool cli_backend(const char *s, glint_backend_kind *out);
+
+/* Loads a model, printing the runtime's message on failure. */
+int cli_load(glint_runtime **rt, glint_model **m, const char *path, int n_threads,
+             glint_backend_kind backend, bool verbose);
+
+#endif
