@@ -1,9 +1,7 @@
 /* glint_sampler_sample: the one sampler entry point that needs a session. Kept apart from
  * sampler.c so that code using only glint_sampler_sample_logits links without session.c. */
 #include "common.h"
-
-/* Provided by session.c (engine/session.h). */
-int32_t gl_session_n_vocab(const glint_session *s);
+#include "session.h"
 
 glint_status glint_sampler_sample(glint_sampler *smp, const glint_session *s, int32_t *out) {
     if (out) *out = -1;
