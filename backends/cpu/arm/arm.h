@@ -59,18 +59,6 @@ static inline void gl_arm_k4_scales(const uint8_t *q, uint8_t sc[8], uint8_t mn[
 
 /* ---- quantized dot products (x: weight row, y: its vec_dot_type row) ---------------------- */
 
-static inline void gl_arm_vec_dot_q8_0(int64_t n, float *s, const void *vx, const void *vy) {
-    const gl_block_q8_0 *x = vx;
-    const gl_block_q8_0 *y = vy;
-    float32x4_t acc = vdupq_n_f32(0.0f);
-    for (int64_t i = 0; i < n / GL_QK8_0; i++) {
-        int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), vld1q_s8(x[i].qs), vld1q_s8(y[i].qs));
-        p = gl_arm_dot_s8(p, vld1q_s8(x[i].qs + 16), vld1q_s8(y[i].qs + 16));
-        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), gl_arm_h2f(x[i].d) * gl_arm_h2f(y[i].d));
-    }
-    *s = vaddvq_f32(acc);
-}
-
 /* Low nibbles (weights 0..15) and high nibbles (16..31) of a q4 block as int8. */
 static inline void gl_arm_q4_unpack(const uint8_t *qs, int8x16_t *lo, int8x16_t *hi) {
     const uint8x16_t q = vld1q_u8(qs);
@@ -78,74 +66,131 @@ static inline void gl_arm_q4_unpack(const uint8_t *qs, int8x16_t *lo, int8x16_t 
     *hi = vreinterpretq_s8_u8(vshrq_n_u8(q, 4));
 }
 
+/* Integer dot of one 32-weight block with 32 activations (only the lane sum is meaningful).
+ * q4_1/q5_1 leave their quants unsigned: the offset comes back through the min term. */
+static inline int32x4_t gl_arm_block_q8_0(const gl_block_q8_0 *x, const int8_t *y) {
+    const int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), vld1q_s8(x->qs), vld1q_s8(y));
+    return gl_arm_dot_s8(p, vld1q_s8(x->qs + 16), vld1q_s8(y + 16));
+}
+
+static inline int32x4_t gl_arm_block_q4_0(const gl_block_q4_0 *x, const int8_t *y) {
+    const int8x16_t off = vdupq_n_s8(8);
+    int8x16_t lo, hi;
+    gl_arm_q4_unpack(x->qs, &lo, &hi);
+    const int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), vsubq_s8(lo, off), vld1q_s8(y));
+    return gl_arm_dot_s8(p, vsubq_s8(hi, off), vld1q_s8(y + 16));
+}
+
+static inline int32x4_t gl_arm_block_q4_1(const gl_block_q4_1 *x, const int8_t *y) {
+    int8x16_t lo, hi;
+    gl_arm_q4_unpack(x->qs, &lo, &hi);
+    const int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), lo, vld1q_s8(y));
+    return gl_arm_dot_s8(p, hi, vld1q_s8(y + 16));
+}
+
+/* q5 quants: nibbles plus bit 4 from qh (bit j for weight j), minus `off`. */
+static inline int32x4_t gl_arm_block_q5(const uint8_t *qs, const uint8_t *qhp, int8_t off,
+                                        const int8_t *y) {
+    uint32_t qh;
+    memcpy(&qh, qhp, 4);
+    int8x16_t lo, hi;
+    gl_arm_q4_unpack(qs, &lo, &hi);
+    lo = vsubq_s8(vorrq_s8(lo, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 0))), vdupq_n_s8(off));
+    hi = vsubq_s8(vorrq_s8(hi, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 2))), vdupq_n_s8(off));
+    const int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), lo, vld1q_s8(y));
+    return gl_arm_dot_s8(p, hi, vld1q_s8(y + 16));
+}
+
+/* acc += p * dx * dy */
+static inline float32x4_t gl_arm_acc(float32x4_t acc, int32x4_t p, gl_fp16 dx, gl_fp16 dy) {
+    return vmlaq_n_f32(acc, vcvtq_f32_s32(p), gl_arm_h2f(dx) * gl_arm_h2f(dy));
+}
+
+/* The 32-block dots run two blocks per step into two accumulators, so consecutive blocks'
+ * float multiply-adds do not wait on each other. */
+static inline void gl_arm_vec_dot_q8_0(int64_t n, float *s, const void *vx, const void *vy) {
+    const gl_block_q8_0 *x = vx;
+    const gl_block_q8_0 *y = vy;
+    const int64_t nb = n / GL_QK8_0;
+    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        acc0 = gl_arm_acc(acc0, gl_arm_block_q8_0(&x[i], y[i].qs), x[i].d, y[i].d);
+        acc1 = gl_arm_acc(acc1, gl_arm_block_q8_0(&x[i + 1], y[i + 1].qs), x[i + 1].d, y[i + 1].d);
+    }
+    if (i < nb) acc0 = gl_arm_acc(acc0, gl_arm_block_q8_0(&x[i], y[i].qs), x[i].d, y[i].d);
+    *s = vaddvq_f32(vaddq_f32(acc0, acc1));
+}
+
 static inline void gl_arm_vec_dot_q4_0(int64_t n, float *s, const void *vx, const void *vy) {
     const gl_block_q4_0 *x = vx;
     const gl_block_q8_0 *y = vy;
-    const int8x16_t off = vdupq_n_s8(8);
-    float32x4_t acc = vdupq_n_f32(0.0f);
-    for (int64_t i = 0; i < n / GL_QK4_0; i++) {
-        int8x16_t lo, hi;
-        gl_arm_q4_unpack(x[i].qs, &lo, &hi);
-        int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), vsubq_s8(lo, off), vld1q_s8(y[i].qs));
-        p = gl_arm_dot_s8(p, vsubq_s8(hi, off), vld1q_s8(y[i].qs + 16));
-        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), gl_arm_h2f(x[i].d) * gl_arm_h2f(y[i].d));
+    const int64_t nb = n / GL_QK4_0;
+    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        acc0 = gl_arm_acc(acc0, gl_arm_block_q4_0(&x[i], y[i].qs), x[i].d, y[i].d);
+        acc1 = gl_arm_acc(acc1, gl_arm_block_q4_0(&x[i + 1], y[i + 1].qs), x[i + 1].d, y[i + 1].d);
     }
-    *s = vaddvq_f32(acc);
+    if (i < nb) acc0 = gl_arm_acc(acc0, gl_arm_block_q4_0(&x[i], y[i].qs), x[i].d, y[i].d);
+    *s = vaddvq_f32(vaddq_f32(acc0, acc1));
 }
 
 static inline void gl_arm_vec_dot_q4_1(int64_t n, float *s, const void *vx, const void *vy) {
     const gl_block_q4_1 *x = vx;
     const gl_block_q8_1 *y = vy;
-    float32x4_t acc = vdupq_n_f32(0.0f);
+    const int64_t nb = n / GL_QK4_1;
+    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
     float mins = 0.0f;
-    for (int64_t i = 0; i < n / GL_QK4_1; i++) {
-        int8x16_t lo, hi;
-        gl_arm_q4_unpack(x[i].qs, &lo, &hi);
-        int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), lo, vld1q_s8(y[i].qs));
-        p = gl_arm_dot_s8(p, hi, vld1q_s8(y[i].qs + 16));
-        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), gl_arm_h2f(x[i].d) * gl_arm_h2f(y[i].d));
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        acc0 = gl_arm_acc(acc0, gl_arm_block_q4_1(&x[i], y[i].qs), x[i].d, y[i].d);
+        acc1 = gl_arm_acc(acc1, gl_arm_block_q4_1(&x[i + 1], y[i + 1].qs), x[i + 1].d, y[i + 1].d);
+        mins += gl_arm_h2f(x[i].m) * gl_arm_h2f(y[i].s);
+        mins += gl_arm_h2f(x[i + 1].m) * gl_arm_h2f(y[i + 1].s);
+    }
+    if (i < nb) {
+        acc0 = gl_arm_acc(acc0, gl_arm_block_q4_1(&x[i], y[i].qs), x[i].d, y[i].d);
         mins += gl_arm_h2f(x[i].m) * gl_arm_h2f(y[i].s);
     }
-    *s = vaddvq_f32(acc) + mins;
+    *s = vaddvq_f32(vaddq_f32(acc0, acc1)) + mins;
 }
 
 static inline void gl_arm_vec_dot_q5_0(int64_t n, float *s, const void *vx, const void *vy) {
     const gl_block_q5_0 *x = vx;
     const gl_block_q8_0 *y = vy;
-    const int8x16_t off = vdupq_n_s8(16);
-    float32x4_t acc = vdupq_n_f32(0.0f);
-    for (int64_t i = 0; i < n / GL_QK5_0; i++) {
-        uint32_t qh;
-        memcpy(&qh, x[i].qh, 4);
-        int8x16_t lo, hi;
-        gl_arm_q4_unpack(x[i].qs, &lo, &hi);
-        lo = vsubq_s8(vorrq_s8(lo, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 0))), off);
-        hi = vsubq_s8(vorrq_s8(hi, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 2))), off);
-        int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), lo, vld1q_s8(y[i].qs));
-        p = gl_arm_dot_s8(p, hi, vld1q_s8(y[i].qs + 16));
-        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), gl_arm_h2f(x[i].d) * gl_arm_h2f(y[i].d));
+    const int64_t nb = n / GL_QK5_0;
+    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        acc0 = gl_arm_acc(acc0, gl_arm_block_q5(x[i].qs, x[i].qh, 16, y[i].qs), x[i].d, y[i].d);
+        acc1 = gl_arm_acc(acc1, gl_arm_block_q5(x[i + 1].qs, x[i + 1].qh, 16, y[i + 1].qs),
+                          x[i + 1].d, y[i + 1].d);
     }
-    *s = vaddvq_f32(acc);
+    if (i < nb)
+        acc0 = gl_arm_acc(acc0, gl_arm_block_q5(x[i].qs, x[i].qh, 16, y[i].qs), x[i].d, y[i].d);
+    *s = vaddvq_f32(vaddq_f32(acc0, acc1));
 }
 
 static inline void gl_arm_vec_dot_q5_1(int64_t n, float *s, const void *vx, const void *vy) {
     const gl_block_q5_1 *x = vx;
     const gl_block_q8_1 *y = vy;
-    float32x4_t acc = vdupq_n_f32(0.0f);
+    const int64_t nb = n / GL_QK5_1;
+    float32x4_t acc0 = vdupq_n_f32(0.0f), acc1 = vdupq_n_f32(0.0f);
     float mins = 0.0f;
-    for (int64_t i = 0; i < n / GL_QK5_1; i++) {
-        uint32_t qh;
-        memcpy(&qh, x[i].qh, 4);
-        int8x16_t lo, hi;
-        gl_arm_q4_unpack(x[i].qs, &lo, &hi);
-        lo = vorrq_s8(lo, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 0)));
-        hi = vorrq_s8(hi, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 2)));
-        int32x4_t p = gl_arm_dot_s8(vdupq_n_s32(0), lo, vld1q_s8(y[i].qs));
-        p = gl_arm_dot_s8(p, hi, vld1q_s8(y[i].qs + 16));
-        acc = vmlaq_n_f32(acc, vcvtq_f32_s32(p), gl_arm_h2f(x[i].d) * gl_arm_h2f(y[i].d));
+    int64_t i = 0;
+    for (; i + 1 < nb; i += 2) {
+        acc0 = gl_arm_acc(acc0, gl_arm_block_q5(x[i].qs, x[i].qh, 0, y[i].qs), x[i].d, y[i].d);
+        acc1 = gl_arm_acc(acc1, gl_arm_block_q5(x[i + 1].qs, x[i + 1].qh, 0, y[i + 1].qs),
+                          x[i + 1].d, y[i + 1].d);
+        mins += gl_arm_h2f(x[i].m) * gl_arm_h2f(y[i].s);
+        mins += gl_arm_h2f(x[i + 1].m) * gl_arm_h2f(y[i + 1].s);
+    }
+    if (i < nb) {
+        acc0 = gl_arm_acc(acc0, gl_arm_block_q5(x[i].qs, x[i].qh, 0, y[i].qs), x[i].d, y[i].d);
         mins += gl_arm_h2f(x[i].m) * gl_arm_h2f(y[i].s);
     }
-    *s = vaddvq_f32(acc) + mins;
+    *s = vaddvq_f32(vaddq_f32(acc0, acc1)) + mins;
 }
 
 /* sum over the 8 sub-blocks of 32 of mn[j] * (sum of their activations). */
