@@ -18,6 +18,10 @@ bool cli_int(const char *s, long lo, long hi, long *out);
 bool cli_float(const char *s, float *out);
 bool cli_backend(const char *s, glint_backend_kind *out);
 
+/* Resolves --synthetic SHAPE:TYPE to a model file in the cache directory, writing it on first
+ * use. Returns an exit code (0 = ok). */
+int cli_synthetic_model(const char *spec, char *path, size_t cap);
+
 /* Loads a model, printing the runtime's message on failure. */
 int cli_load(glint_runtime **rt, glint_model **m, const char *path, int n_threads,
              glint_backend_kind backend, bool verbose);

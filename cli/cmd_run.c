@@ -6,7 +6,7 @@
 #include <time.h>
 
 typedef struct run_opts {
-    const char *model, *prompt, *tokens, *dump;
+    const char *model, *synthetic, *prompt, *tokens, *dump;
     long n_predict, n_threads, n_ctx, n_batch;
     glint_type kv_type;
     glint_backend_kind backend;
@@ -16,7 +16,9 @@ typedef struct run_opts {
 
 static void run_usage(FILE *f) {
     fprintf(f,
-            "usage: glint run -m MODEL [options]\n"
+            "usage: glint run (-m MODEL | --synthetic SHAPE:TYPE) [options]\n"
+            "  --synthetic SHAPE:TYPE a random-weight model Glint writes into its cache directory\n"
+            "                         (SHAPE tiny | 110m | 1b; TYPE f32, f16, q8_0, q4_0, q4_k ...)\n"
             "  -p, --prompt TEXT      prompt text (default: start from BOS)\n"
             "  --tokens ID,ID,...     prompt as token ids (no BOS added)\n"
             "  -n, --n-predict N      tokens to generate (default 128)\n"
@@ -43,6 +45,7 @@ static int parse(int argc, char **argv, run_opts *o) {
 #define OPT(s1, s2) (strcmp(a, s1) == 0 || (s2 && strcmp(a, s2 ? s2 : "") == 0))
 #define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
         if (OPT("-m", "--model")) { VAL(); o->model = v; }
+        else if (OPT("--synthetic", NULL)) { VAL(); o->synthetic = v; }
         else if (OPT("-p", "--prompt")) { VAL(); o->prompt = v; }
         else if (OPT("--tokens", NULL)) { VAL(); o->tokens = v; }
         else if (OPT("-n", "--n-predict")) { VAL(); if (!cli_int(v, 0, 1 << 24, &o->n_predict)) return 2; }
@@ -127,6 +130,11 @@ int cmd_run(int argc, char **argv) {
     run_opts o;
     int rc = parse(argc, argv, &o);
     if (rc) return rc < 0 ? 0 : rc;
+    char synth_path[1024];
+    if (o.synthetic) {
+        if ((rc = cli_synthetic_model(o.synthetic, synth_path, sizeof synth_path))) return rc;
+        o.model = synth_path;
+    }
     glint_runtime *rt;
     glint_model *m;
     if ((rc = cli_load(&rt, &m, o.model, (int)o.n_threads, o.backend, o.verbose))) return rc;

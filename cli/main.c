@@ -11,7 +11,7 @@ static void usage(FILE *f) {
             "usage: glint COMMAND [options]\n"
             "\n"
             "commands:\n"
-            "  run       -m MODEL [-p PROMPT | --tokens ID,ID,...] [-n N] [--temp T] [--top-k K]\n"
+            "  run       (-m MODEL | --synthetic SHAPE:TYPE) [-p PROMPT | --tokens ID,ID,...] [-n N] [--temp T] [--top-k K]\n"
             "            [--top-p P] [--min-p P] [--repeat-penalty R] [--seed S] [-t THREADS]\n"
             "            [-c N_CTX] [-b N_BATCH] [--kv-type f16|f32] [--backend auto|cpu|vulkan|opencl]\n"
             "            [--dump-logits FILE] [--ignore-eos] [-v]\n"
