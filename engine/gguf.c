@@ -53,18 +53,17 @@ static uint16_t rd16(const uint8_t *p) {
     return (uint16_t)(p[0] | (p[1] << 8));
 }
 static uint32_t rd32(const uint8_t *p) {
-    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) |
-           ((uint32_t)p[3] << 24);
+    return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
 }
 static uint64_t rd64(const uint8_t *p) {
     return (uint64_t)rd32(p) | ((uint64_t)rd32(p + 4) << 32);
 }
 
 static const char *const g_type_names[GL_GGUF_TYPE_COUNT] = {
-    [GL_GGUF_UINT8] = "u8",    [GL_GGUF_INT8] = "i8",     [GL_GGUF_UINT16] = "u16",
-    [GL_GGUF_INT16] = "i16",   [GL_GGUF_UINT32] = "u32",  [GL_GGUF_INT32] = "i32",
-    [GL_GGUF_FLOAT32] = "f32", [GL_GGUF_BOOL] = "bool",   [GL_GGUF_STRING] = "str",
-    [GL_GGUF_ARRAY] = "arr",   [GL_GGUF_UINT64] = "u64",  [GL_GGUF_INT64] = "i64",
+    [GL_GGUF_UINT8] = "u8",    [GL_GGUF_INT8] = "i8",    [GL_GGUF_UINT16] = "u16",
+    [GL_GGUF_INT16] = "i16",   [GL_GGUF_UINT32] = "u32", [GL_GGUF_INT32] = "i32",
+    [GL_GGUF_FLOAT32] = "f32", [GL_GGUF_BOOL] = "bool",  [GL_GGUF_STRING] = "str",
+    [GL_GGUF_ARRAY] = "arr",   [GL_GGUF_UINT64] = "u64", [GL_GGUF_INT64] = "i64",
     [GL_GGUF_FLOAT64] = "f64",
 };
 
@@ -78,16 +77,21 @@ static uint64_t scalar_size(gl_gguf_type t) {
     switch (t) {
     case GL_GGUF_UINT8:
     case GL_GGUF_INT8:
-    case GL_GGUF_BOOL: return 1;
+    case GL_GGUF_BOOL:
+        return 1;
     case GL_GGUF_UINT16:
-    case GL_GGUF_INT16: return 2;
+    case GL_GGUF_INT16:
+        return 2;
     case GL_GGUF_UINT32:
     case GL_GGUF_INT32:
-    case GL_GGUF_FLOAT32: return 4;
+    case GL_GGUF_FLOAT32:
+        return 4;
     case GL_GGUF_UINT64:
     case GL_GGUF_INT64:
-    case GL_GGUF_FLOAT64: return 8;
-    default: return 0;
+    case GL_GGUF_FLOAT64:
+        return 8;
+    default:
+        return 0;
     }
 }
 
@@ -97,7 +101,8 @@ glint_status gl_gguf_tensor_nbytes(glint_type type, uint32_t n_dims, const int64
         return gl_fail(err, GLINT_ERROR_INVALID_ARGUMENT, "%u dimensions (want 1..%d)", n_dims,
                        GL_GGUF_MAX_DIMS);
     const gl_type_traits *tr = gl_type_get(type);
-    if (!tr) return gl_fail(err, GLINT_ERROR_UNSUPPORTED, "type %u is not supported", (unsigned)type);
+    if (!tr)
+        return gl_fail(err, GLINT_ERROR_UNSUPPORTED, "type %u is not supported", (unsigned)type);
     uint64_t nel = 1;
     for (uint32_t d = 0; d < n_dims; d++) {
         if (ne[d] < 0)
@@ -172,8 +177,7 @@ static glint_status rd_str(gl_rd *r, uint64_t *off, uint64_t *len, const char *w
 }
 
 /* Copies a name (key or tensor name) into a NUL-terminated string. */
-static glint_status copy_name(gl_rd *r, uint64_t off, uint64_t len, const char *what,
-                              char **out) {
+static glint_status copy_name(gl_rd *r, uint64_t off, uint64_t len, const char *what, char **out) {
     if (len == 0)
         return gl_fail(r->err, GLINT_ERROR_INVALID_FILE, "%s at byte %llu is empty", what,
                        (unsigned long long)off);
@@ -206,9 +210,8 @@ static glint_status parse_kv(gl_gguf *g, gl_rd *r, int64_t i) {
     uint32_t type;
     if ((st = rd_u32(r, &type, what))) return st;
     if (type >= GL_GGUF_TYPE_COUNT)
-        return gl_fail(r->err, GLINT_ERROR_INVALID_FILE,
-                       "%s at byte %llu: unknown value type %u", what,
-                       (unsigned long long)type_at, type);
+        return gl_fail(r->err, GLINT_ERROR_INVALID_FILE, "%s at byte %llu: unknown value type %u",
+                       what, (unsigned long long)type_at, type);
     kv->type = (gl_gguf_type)type;
     kv->arr_type = GL_GGUF_TYPE_COUNT;
     kv->val_off = r->pos;
@@ -316,8 +319,7 @@ static glint_status parse_tensor_info(gl_gguf *g, gl_rd *r, int64_t i) {
     gl_err serr;
     st = gl_gguf_tensor_nbytes(t->type, t->n_dims, t->ne, &t->size, &serr);
     if (st) {
-        return gl_fail(r->err,
-                       st == GLINT_ERROR_INVALID_ARGUMENT ? GLINT_ERROR_INVALID_FILE : st,
+        return gl_fail(r->err, st == GLINT_ERROR_INVALID_ARGUMENT ? GLINT_ERROR_INVALID_FILE : st,
                        "%s [%lld, %lld, %lld, %lld] %s: %s", what, (long long)t->ne[0],
                        (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3],
                        gl_type_get(t->type)->name, serr.msg);
@@ -383,8 +385,9 @@ static glint_status check_tensor_data(gl_gguf *g, gl_err *err) {
 }
 
 /* Sorts names and reports the first duplicate. */
-static glint_status index_names(gl_name_idx **out, int64_t n, const char *(*name_of)(const gl_gguf *, int64_t),
-                                const gl_gguf *g, const char *what, gl_err *err) {
+static glint_status index_names(gl_name_idx **out, int64_t n,
+                                const char *(*name_of)(const gl_gguf *, int64_t), const gl_gguf *g,
+                                const char *what, gl_err *err) {
     if (n == 0) return GLINT_OK;
     gl_name_idx *ix = malloc((size_t)n * sizeof *ix);
     if (!ix) return gl_fail(err, GLINT_ERROR_OUT_OF_MEMORY, "%s index: out of memory", what);
@@ -392,7 +395,8 @@ static glint_status index_names(gl_name_idx **out, int64_t n, const char *(*name
     qsort(ix, (size_t)n, sizeof *ix, cmp_name_idx);
     for (int64_t i = 1; i < n; i++) {
         if (strcmp(ix[i - 1].name, ix[i].name) == 0) {
-            const int64_t a = GL_MIN(ix[i - 1].idx, ix[i].idx), b = GL_MAX(ix[i - 1].idx, ix[i].idx);
+            const int64_t a = GL_MIN(ix[i - 1].idx, ix[i].idx),
+                          b = GL_MAX(ix[i - 1].idx, ix[i].idx);
             glint_status st = gl_fail(err, GLINT_ERROR_INVALID_FILE,
                                       "%s '%s' appears twice (entries %lld and %lld)", what,
                                       ix[i].name, (long long)a, (long long)b);
@@ -519,7 +523,8 @@ glint_status gl_gguf_open_memory(const void *data, size_t size, gl_gguf **out, g
 }
 
 glint_status gl_gguf_open(const char *path, gl_gguf **out, gl_err *err) {
-    if (!out || !path) return gl_fail(err, GLINT_ERROR_INVALID_ARGUMENT, "gl_gguf_open: NULL argument");
+    if (!out || !path)
+        return gl_fail(err, GLINT_ERROR_INVALID_ARGUMENT, "gl_gguf_open: NULL argument");
     *out = NULL;
     const int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) return gl_fail(err, GLINT_ERROR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -548,7 +553,8 @@ glint_status gl_gguf_open(const char *path, gl_gguf **out, gl_err *err) {
     void *p = mmap(NULL, (size_t)size, PROT_READ, MAP_PRIVATE, fd, 0);
     const int e = errno;
     close(fd);
-    if (p == MAP_FAILED) return gl_fail(err, GLINT_ERROR_IO, "%s: cannot map: %s", path, strerror(e));
+    if (p == MAP_FAILED)
+        return gl_fail(err, GLINT_ERROR_IO, "%s: cannot map: %s", path, strerror(e));
     glint_status st = open_bytes(p, size, true, out, err);
     if (st && err) {
         /* Prefix the path, keeping the reader's message. */
@@ -603,8 +609,10 @@ static int64_t find_sorted(const gl_name_idx *ix, int64_t n, const char *name) {
         const int64_t mid = lo + (hi - lo) / 2;
         const int c = strcmp(ix[mid].name, name);
         if (c == 0) return ix[mid].idx;
-        if (c < 0) lo = mid + 1;
-        else hi = mid;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
     }
     return -1;
 }
@@ -633,19 +641,37 @@ static bool kv_int(const gl_gguf *g, const gl_gguf_kv *kv, bool *is_signed, int6
     const uint8_t *p = g->base + kv->val_off;
     *is_signed = false;
     switch (kv->type) {
-    case GL_GGUF_UINT8: *u = p[0]; return true;
-    case GL_GGUF_UINT16: *u = rd16(p); return true;
-    case GL_GGUF_UINT32: *u = rd32(p); return true;
-    case GL_GGUF_UINT64: *u = rd64(p); return true;
-    default: break;
+    case GL_GGUF_UINT8:
+        *u = p[0];
+        return true;
+    case GL_GGUF_UINT16:
+        *u = rd16(p);
+        return true;
+    case GL_GGUF_UINT32:
+        *u = rd32(p);
+        return true;
+    case GL_GGUF_UINT64:
+        *u = rd64(p);
+        return true;
+    default:
+        break;
     }
     *is_signed = true;
     switch (kv->type) {
-    case GL_GGUF_INT8: *s = (int8_t)p[0]; return true;
-    case GL_GGUF_INT16: *s = (int16_t)rd16(p); return true;
-    case GL_GGUF_INT32: *s = (int32_t)rd32(p); return true;
-    case GL_GGUF_INT64: *s = (int64_t)rd64(p); return true;
-    default: return false;
+    case GL_GGUF_INT8:
+        *s = (int8_t)p[0];
+        return true;
+    case GL_GGUF_INT16:
+        *s = (int16_t)rd16(p);
+        return true;
+    case GL_GGUF_INT32:
+        *s = (int32_t)rd32(p);
+        return true;
+    case GL_GGUF_INT64:
+        *s = (int64_t)rd64(p);
+        return true;
+    default:
+        return false;
     }
 }
 

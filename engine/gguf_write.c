@@ -62,16 +62,21 @@ static size_t elem_size(gl_gguf_type t) {
     switch (t) {
     case GL_GGUF_UINT8:
     case GL_GGUF_INT8:
-    case GL_GGUF_BOOL: return 1;
+    case GL_GGUF_BOOL:
+        return 1;
     case GL_GGUF_UINT16:
-    case GL_GGUF_INT16: return 2;
+    case GL_GGUF_INT16:
+        return 2;
     case GL_GGUF_UINT32:
     case GL_GGUF_INT32:
-    case GL_GGUF_FLOAT32: return 4;
+    case GL_GGUF_FLOAT32:
+        return 4;
     case GL_GGUF_UINT64:
     case GL_GGUF_INT64:
-    case GL_GGUF_FLOAT64: return 8;
-    default: return 0;
+    case GL_GGUF_FLOAT64:
+        return 8;
+    default:
+        return 0;
     }
 }
 
@@ -113,8 +118,9 @@ static glint_status put_kv(gl_gguf_writer *w, const char *key, gl_gguf_type type
     /* The reader (and llama.cpp) accept only a u32 power of two here. */
     if (strcmp(key, "general.alignment") == 0) {
         uint32_t a = 0;
-        if (type == GL_GGUF_UINT32) a = (uint32_t)val[0] | ((uint32_t)val[1] << 8) |
-                                        ((uint32_t)val[2] << 16) | ((uint32_t)val[3] << 24);
+        if (type == GL_GGUF_UINT32)
+            a = (uint32_t)val[0] | ((uint32_t)val[1] << 8) | ((uint32_t)val[2] << 16) |
+                ((uint32_t)val[3] << 24);
         if (a == 0 || (a & (a - 1)) != 0) {
             free(val);
             return GLINT_ERROR_INVALID_ARGUMENT;
@@ -139,8 +145,8 @@ static glint_status put_kv(gl_gguf_writer *w, const char *key, gl_gguf_type type
     return GLINT_OK;
 }
 
-static glint_status put_bytes(gl_gguf_writer *w, const char *key, gl_gguf_type type,
-                              const void *v, size_t n) {
+static glint_status put_bytes(gl_gguf_writer *w, const char *key, gl_gguf_type type, const void *v,
+                              size_t n) {
     uint8_t *val = malloc(n);
     if (!val) return GLINT_ERROR_OUT_OF_MEMORY;
     memcpy(val, v, n);
@@ -153,9 +159,12 @@ glint_status gl_gguf_writer_set_val(gl_gguf_writer *w, const char *key, gl_gguf_
     if (!n || !v) return GLINT_ERROR_INVALID_ARGUMENT;
     uint8_t b[8];
     switch (n) {
-    case 1: b[0] = type == GL_GGUF_BOOL ? (uint8_t)(*(const bool *)v ? 1 : 0)
-                                        : *(const uint8_t *)v; break;
-    case 2: put16(b, *(const uint16_t *)v); break;
+    case 1:
+        b[0] = type == GL_GGUF_BOOL ? (uint8_t)(*(const bool *)v ? 1 : 0) : *(const uint8_t *)v;
+        break;
+    case 2:
+        put16(b, *(const uint16_t *)v);
+        break;
     case 4: {
         uint32_t u;
         memcpy(&u, v, 4);
@@ -275,8 +284,13 @@ glint_status gl_gguf_writer_add_tensor(gl_gguf_writer *w, const char *name, glin
         return GLINT_ERROR_OUT_OF_MEMORY;
     }
     gl_wtensor *t = &w->t[w->n_t++];
-    *t = (gl_wtensor){.name = nm, .type = type, .n_dims = n_dims, .size = size,
-                      .data = data, .fill = fill, .user = user};
+    *t = (gl_wtensor){.name = nm,
+                      .type = type,
+                      .n_dims = n_dims,
+                      .size = size,
+                      .data = data,
+                      .fill = fill,
+                      .user = user};
     for (int d = 0; d < GL_GGUF_MAX_DIMS; d++) t->ne[d] = (uint32_t)d < n_dims ? ne[d] : 1;
     return GLINT_OK;
 }
@@ -383,8 +397,8 @@ static glint_status write_all(gl_gguf_writer *w, gl_out *o) {
                 st = t->fill(t->user, buf, done, n);
                 if (st) {
                     st = gl_fail(o->err, st, "tensor '%s': fill of bytes [%llu..%llu) failed: %s",
-                                 t->name, (unsigned long long)done,
-                                 (unsigned long long)(done + n), glint_status_string(st));
+                                 t->name, (unsigned long long)done, (unsigned long long)(done + n),
+                                 glint_status_string(st));
                     break;
                 }
                 st = out_write(o, buf, (size_t)n);

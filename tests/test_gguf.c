@@ -52,21 +52,39 @@ static void dump_scalar(text *t, const gl_gguf *g, int64_t i) {
     case GL_GGUF_UINT8:
     case GL_GGUF_UINT16:
     case GL_GGUF_UINT32:
-    case GL_GGUF_UINT64: tprintf(t, "%llu", (unsigned long long)u); break;
-    case GL_GGUF_INT8: tprintf(t, "%d", (int)(int8_t)u); break;
-    case GL_GGUF_INT16: tprintf(t, "%d", (int)(int16_t)u); break;
-    case GL_GGUF_INT32: tprintf(t, "%d", (int)(int32_t)u); break;
-    case GL_GGUF_INT64: tprintf(t, "%lld", (long long)(int64_t)u); break;
-    case GL_GGUF_BOOL: tprintf(t, "%s", u ? "true" : "false"); break;
-    case GL_GGUF_FLOAT32: tprintf(t, "f32:%08llx", (unsigned long long)u); break;
-    case GL_GGUF_FLOAT64: tprintf(t, "f64:%016llx", (unsigned long long)u); break;
+    case GL_GGUF_UINT64:
+        tprintf(t, "%llu", (unsigned long long)u);
+        break;
+    case GL_GGUF_INT8:
+        tprintf(t, "%d", (int)(int8_t)u);
+        break;
+    case GL_GGUF_INT16:
+        tprintf(t, "%d", (int)(int16_t)u);
+        break;
+    case GL_GGUF_INT32:
+        tprintf(t, "%d", (int)(int32_t)u);
+        break;
+    case GL_GGUF_INT64:
+        tprintf(t, "%lld", (long long)(int64_t)u);
+        break;
+    case GL_GGUF_BOOL:
+        tprintf(t, "%s", u ? "true" : "false");
+        break;
+    case GL_GGUF_FLOAT32:
+        tprintf(t, "f32:%08llx", (unsigned long long)u);
+        break;
+    case GL_GGUF_FLOAT64:
+        tprintf(t, "f64:%016llx", (unsigned long long)u);
+        break;
     case GL_GGUF_STRING: {
         gl_str s;
         gl_gguf_kv_str(g, i, &s, NULL);
         tprintf(t, "\"%.*s\"", (int)s.len, s.ptr);
         break;
     }
-    default: tprintf(t, "?"); break;
+    default:
+        tprintf(t, "?");
+        break;
     }
 }
 
@@ -74,13 +92,17 @@ static uint64_t scalar_bytes(gl_gguf_type t) {
     switch (t) {
     case GL_GGUF_UINT8:
     case GL_GGUF_INT8:
-    case GL_GGUF_BOOL: return 1;
+    case GL_GGUF_BOOL:
+        return 1;
     case GL_GGUF_UINT16:
-    case GL_GGUF_INT16: return 2;
+    case GL_GGUF_INT16:
+        return 2;
     case GL_GGUF_UINT32:
     case GL_GGUF_INT32:
-    case GL_GGUF_FLOAT32: return 4;
-    default: return 8;
+    case GL_GGUF_FLOAT32:
+        return 4;
+    default:
+        return 8;
     }
 }
 
@@ -253,35 +275,53 @@ typedef struct model_case {
 } model_case;
 
 static const model_case g_models[] = {
-    {"llama-f32.gguf", "llama", 39, 0,
+    {"llama-f32.gguf",
+     "llama",
+     39,
+     0,
      {{"token_embd.weight", GLINT_TYPE_F32, 256, 512},
       {"blk.0.attn_k.weight", GLINT_TYPE_F32, 256, 128},
       {"blk.3.ffn_down.weight", GLINT_TYPE_F32, 768, 256},
       {"output_norm.weight", GLINT_TYPE_F32, 256, 1},
       {"output.weight", GLINT_TYPE_F32, 256, 512}}},
-    {"llama-f16.gguf", "llama", 39, 1,
+    {"llama-f16.gguf",
+     "llama",
+     39,
+     1,
      {{"token_embd.weight", GLINT_TYPE_F16, 256, 512},
       {"blk.1.ffn_gate.weight", GLINT_TYPE_F16, 256, 768},
       {"blk.1.attn_norm.weight", GLINT_TYPE_F32, 256, 1},
       {"output.weight", GLINT_TYPE_F16, 256, 512}}},
-    {"llama-q8_0.gguf", "llama", 39, 7,
+    {"llama-q8_0.gguf",
+     "llama",
+     39,
+     7,
      {{"token_embd.weight", GLINT_TYPE_Q8_0, 256, 512},
       {"blk.2.attn_v.weight", GLINT_TYPE_Q8_0, 256, 128},
       {"blk.2.ffn_norm.weight", GLINT_TYPE_F32, 256, 1},
       {"output.weight", GLINT_TYPE_Q8_0, 256, 512}}},
-    {"llama-q4_0.gguf", "llama", 39, 2,
+    {"llama-q4_0.gguf",
+     "llama",
+     39,
+     2,
      {{"token_embd.weight", GLINT_TYPE_Q4_0, 256, 512},
       {"blk.0.attn_q.weight", GLINT_TYPE_Q4_0, 256, 256},
       {"blk.0.ffn_down.weight", GLINT_TYPE_Q4_0, 768, 256},
       {"output.weight", GLINT_TYPE_Q6_K, 256, 512}}},
-    {"llama-q4_k_m.gguf", "llama", 39, 15,
+    {"llama-q4_k_m.gguf",
+     "llama",
+     39,
+     15,
      {{"token_embd.weight", GLINT_TYPE_Q4_K, 256, 512},
       {"blk.0.attn_v.weight", GLINT_TYPE_Q4_K, 256, 128},
       {"blk.2.attn_v.weight", GLINT_TYPE_Q6_K, 256, 128},
       {"blk.3.ffn_down.weight", GLINT_TYPE_Q6_K, 768, 256},
       {"blk.1.ffn_down.weight", GLINT_TYPE_Q4_K, 768, 256},
       {"output.weight", GLINT_TYPE_Q6_K, 256, 512}}},
-    {"qwen2-q8_0.gguf", "qwen2", 51, 7,
+    {"qwen2-q8_0.gguf",
+     "qwen2",
+     51,
+     7,
      {{"token_embd.weight", GLINT_TYPE_Q8_0, 256, 512},
       {"blk.0.attn_q.bias", GLINT_TYPE_F32, 256, 1},
       {"blk.3.attn_k.bias", GLINT_TYPE_F32, 128, 1},
@@ -307,8 +347,8 @@ static void test_synthetic(void) {
         const glint_status st = gl_gguf_open(path, &g, &err);
         if (!types_known(mc)) {
             /* Until types.c knows the type: refused as unsupported, naming a tensor. */
-            CHECK_MSG(st == GLINT_ERROR_UNSUPPORTED && strstr(err.msg, "tensor '"),
-                      "%s: %s: %s", mc->file, glint_status_string(st), err.msg);
+            CHECK_MSG(st == GLINT_ERROR_UNSUPPORTED && strstr(err.msg, "tensor '"), "%s: %s: %s",
+                      mc->file, glint_status_string(st), err.msg);
             printf("note: %s: types not known yet: %s\n", mc->file, err.msg);
             gl_gguf_close(g);
             continue;
@@ -367,9 +407,9 @@ typedef struct vocab_case {
 } vocab_case;
 
 static const vocab_case g_vocabs[] = {
-    {"ggml-vocab-bert-bge.gguf", "bert"},    {"ggml-vocab-deepseek-llm.gguf", "gpt2"},
-    {"ggml-vocab-gpt-2.gguf", "gpt2"},       {"ggml-vocab-llama-spm.gguf", "llama"},
-    {"ggml-vocab-mpt.gguf", "gpt2"},         {"ggml-vocab-phi-3.gguf", "llama"},
+    {"ggml-vocab-bert-bge.gguf", "bert"}, {"ggml-vocab-deepseek-llm.gguf", "gpt2"},
+    {"ggml-vocab-gpt-2.gguf", "gpt2"},    {"ggml-vocab-llama-spm.gguf", "llama"},
+    {"ggml-vocab-mpt.gguf", "gpt2"},      {"ggml-vocab-phi-3.gguf", "llama"},
     {"ggml-vocab-refact.gguf", "gpt2"},
 };
 

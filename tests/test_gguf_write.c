@@ -23,7 +23,7 @@ static uint8_t fill_byte(uint64_t j) {
 }
 
 typedef struct fill_state {
-    uint64_t next;   /* offset the next call must start at */
+    uint64_t next; /* offset the next call must start at */
     int calls;
     uint64_t max_piece;
     int fail_at_call; /* -1: never */
@@ -66,13 +66,17 @@ static uint64_t type_bytes(gl_gguf_type t) {
     switch (t) {
     case GL_GGUF_UINT8:
     case GL_GGUF_INT8:
-    case GL_GGUF_BOOL: return 1;
+    case GL_GGUF_BOOL:
+        return 1;
     case GL_GGUF_UINT16:
-    case GL_GGUF_INT16: return 2;
+    case GL_GGUF_INT16:
+        return 2;
     case GL_GGUF_UINT32:
     case GL_GGUF_INT32:
-    case GL_GGUF_FLOAT32: return 4;
-    default: return 8;
+    case GL_GGUF_FLOAT32:
+        return 4;
+    default:
+        return 8;
     }
 }
 
@@ -138,9 +142,9 @@ static void round_trip(uint32_t alignment) {
     fill_state fs = {0, 0, 0, -1};
     CHECK_STATUS(gl_gguf_writer_add_tensor(w, "t.one", GLINT_TYPE_F32, 2, ne1, t1, NULL, NULL),
                  GLINT_OK);
-    CHECK_STATUS(gl_gguf_writer_add_tensor(w, "t.big", GLINT_TYPE_F32, 3, ne_big, NULL, fill_fn,
-                                           &fs),
-                 GLINT_OK);
+    CHECK_STATUS(
+        gl_gguf_writer_add_tensor(w, "t.big", GLINT_TYPE_F32, 3, ne_big, NULL, fill_fn, &fs),
+        GLINT_OK);
     CHECK_STATUS(gl_gguf_writer_add_tensor(w, "t.empty", GLINT_TYPE_F32, 2, ne0, NULL, NULL, NULL),
                  GLINT_OK);
     CHECK_STATUS(gl_gguf_writer_add_tensor(w, "t.two", GLINT_TYPE_F32, 4, ne2, t2, NULL, NULL),
@@ -240,8 +244,7 @@ static void round_trip(uint32_t alignment) {
     const char *names[] = {"t.one", "t.big", "t.empty", "t.two"};
     for (int k = 0; k < 4 && k < gl_gguf_n_tensors(g); k++) {
         const gl_gguf_tensor *t = gl_gguf_tensor_at(g, k);
-        CHECK_MSG(strcmp(t->name, names[k]) == 0, "tensor %d is %s, want %s", k, t->name,
-                  names[k]);
+        CHECK_MSG(strcmp(t->name, names[k]) == 0, "tensor %d is %s, want %s", k, t->name, names[k]);
         CHECK_EQ_INT(t->offset % alignment, 0);
     }
     const gl_gguf_tensor *t = gl_gguf_find_tensor(g, "t.one");
@@ -346,9 +349,9 @@ static void copy_stories(void) {
         CHECK_STATUS(gl_gguf_writer_copy_kv(w, src, i), GLINT_OK);
     for (int64_t i = 0; i < gl_gguf_n_tensors(src); i++) {
         const gl_gguf_tensor *t = gl_gguf_tensor_at(src, i);
-        CHECK_STATUS(gl_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data,
-                                               NULL, NULL),
-                     GLINT_OK);
+        CHECK_STATUS(
+            gl_gguf_writer_add_tensor(w, t->name, t->type, t->n_dims, t->ne, t->data, NULL, NULL),
+            GLINT_OK);
     }
     const char *path = tmp_path("gguf_write_stories");
     CHECK_MSG(gl_gguf_writer_write(w, path, &err) == GLINT_OK, "write: %s", err.msg);
@@ -360,8 +363,8 @@ static void copy_stories(void) {
         CHECK_EQ_INT(n2, n1);
         size_t first = 0;
         while (first < n1 && first < n2 && a[first] == b[first]) first++;
-        CHECK_MSG(n1 == n2 && first == n1, "copy differs from byte %zu (sizes %zu, %zu)", first,
-                  n1, n2);
+        CHECK_MSG(n1 == n2 && first == n1, "copy differs from byte %zu (sizes %zu, %zu)", first, n1,
+                  n2);
     }
     free(a);
     free(b);
