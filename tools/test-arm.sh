@@ -61,6 +61,7 @@ say "build dispatch probe"
 probe_src=$build/arm_probe.c
 cat >"$probe_src" <<'EOF'
 #include "kernels.h"
+#include "types.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -85,6 +86,22 @@ int main(int argc, char **argv) {
             printf("gl_cpu_kernels_for(%s) is %s\n", names[lv], want ? "NULL" : "not NULL");
             bad = 1;
         }
+    }
+    /* what each level replaced of the one below it */
+    for (int lv = GL_CPU_NEON; lv <= (int)k->level; lv++) {
+        const gl_cpu_kernels *hi = gl_cpu_kernels_for((gl_cpu_level)lv);
+        const gl_cpu_kernels *lo = gl_cpu_kernels_for(lv == GL_CPU_NEON ? GL_CPU_REF
+                                                                         : (gl_cpu_level)(lv - 1));
+        if (!hi || !lo) continue;
+        printf("%-8s", names[lv]);
+        for (int t = 0; t < GLINT_TYPE_COUNT; t++) {
+            const gl_type_traits *tr = gl_type_get((glint_type)t);
+            if (!tr) continue;
+            if (hi->vec_dot[t] != lo->vec_dot[t]) printf(" dot:%s", tr->name);
+            if (hi->from_float[t] != lo->from_float[t]) printf(" quant:%s", tr->name);
+            if (hi->gemm[t] != lo->gemm[t]) printf(" gemm:%s", tr->name);
+        }
+        printf("\n");
     }
     /* i8mm must bring its gemm tiles wherever the q4_0/q8_0 references exist */
     if (k->level == GL_CPU_I8MM && k->vec_dot[GLINT_TYPE_Q4_0] && !k->gemm[GLINT_TYPE_Q4_0]) {
