@@ -347,13 +347,17 @@ static glint_status check_tensor_data(gl_gguf *g, gl_err *err) {
                            "tensor '%s': data offset %llu is not a multiple of the alignment %llu",
                            t->name, (unsigned long long)t->offset,
                            (unsigned long long)g->alignment);
-        uint64_t begin, end;
-        if (!gl_add_u64(g->data_offset, t->offset, &begin) || !gl_add_u64(begin, t->size, &end) ||
-            end > g->size)
+        uint64_t begin = 0, end = 0;
+        if (!gl_add_u64(g->data_offset, t->offset, &begin) || !gl_add_u64(begin, t->size, &end))
+            return gl_fail(err, GLINT_ERROR_INVALID_FILE,
+                           "tensor '%s': data offset %llu + size %llu overflows, past end of file "
+                           "(size %llu)",
+                           t->name, (unsigned long long)t->offset, (unsigned long long)t->size,
+                           (unsigned long long)g->size);
+        if (end > g->size)
             return gl_fail(err, GLINT_ERROR_INVALID_FILE,
                            "tensor '%s': data [%llu..%llu) past end of file (size %llu)", t->name,
-                           (unsigned long long)(g->data_offset + t->offset),
-                           (unsigned long long)(g->data_offset + t->offset + t->size),
+                           (unsigned long long)begin, (unsigned long long)end,
                            (unsigned long long)g->size);
         t->data = g->base + begin;
     }
