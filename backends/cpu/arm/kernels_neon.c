@@ -99,12 +99,18 @@ static void vec_dot_bf16_f32(int64_t n, float *s, const void *vx, const void *vy
 /* ---- activation conversion and quantizers -----------------------------------------------------
  */
 
-/* Hardware rounding is round-to-nearest-even (FPCR default), as gl_f32_to_fp16. */
+/* Hardware rounding is round-to-nearest-even (FPCR default), as gl_f32_to_fp16; a nan becomes
+ * the reference's sign | 0x7e00 instead of keeping its payload's top bits. */
 static void from_float_f16(const float *x, void *vy, int64_t n) {
     gl_fp16 *y = vy;
+    const uint16x4_t qnan = vdup_n_u16(0x7e00), sign = vdup_n_u16(0x8000);
     int64_t i = 0;
-    for (; i + 4 <= n; i += 4)
-        vst1_u16(y + i, vreinterpret_u16_f16(vcvt_f16_f32(vld1q_f32(x + i))));
+    for (; i + 4 <= n; i += 4) {
+        const float32x4_t v = vld1q_f32(x + i);
+        const uint16x4_t h = vreinterpret_u16_f16(vcvt_f16_f32(v));
+        const uint16x4_t is_num = vmovn_u32(vceqq_f32(v, v));
+        vst1_u16(y + i, vbsl_u16(is_num, h, vorr_u16(qnan, vand_u16(h, sign))));
+    }
     for (; i < n; i++) y[i] = gl_f32_to_fp16(x[i]);
 }
 
@@ -124,17 +130,22 @@ static void from_float_bf16(const float *x, void *vy, int64_t n) {
     for (; i < n; i++) y[i] = gl_f32_to_bf16(x[i]);
 }
 
-/* q = round-half-away(x * id) for 32 values into 32 int8; returns their sum. */
+/* Four int32x4 -> 16 int8, saturating (out-of-range only from inf/nan input). */
+static inline int8x16_t narrow16(const int32x4_t r[4]) {
+    const int16x8_t h0 = vcombine_s16(vqmovn_s32(r[0]), vqmovn_s32(r[1]));
+    const int16x8_t h1 = vcombine_s16(vqmovn_s32(r[2]), vqmovn_s32(r[3]));
+    return vcombine_s8(vqmovn_s16(h0), vqmovn_s16(h1));
+}
+
+/* q = round-half-away(x * id) in [-127, 127] for 32 values into 32 int8; returns their sum. */
 static inline int32_t quantize32(const float32x4_t v[8], float id, int8_t *q) {
     int32x4_t r[8];
     for (int j = 0; j < 8; j++) r[j] = vcvtaq_s32_f32(vmulq_n_f32(v[j], id));
-    int16x8_t h[4];
-    for (int j = 0; j < 4; j++) h[j] = vcombine_s16(vmovn_s32(r[2 * j]), vmovn_s32(r[2 * j + 1]));
-    vst1q_s8(q, vcombine_s8(vmovn_s16(h[0]), vmovn_s16(h[1])));
-    vst1q_s8(q + 16, vcombine_s8(vmovn_s16(h[2]), vmovn_s16(h[3])));
-    const int32x4_t t = vaddq_s32(vaddq_s32(vaddq_s32(r[0], r[1]), vaddq_s32(r[2], r[3])),
-                                  vaddq_s32(vaddq_s32(r[4], r[5]), vaddq_s32(r[6], r[7])));
-    return vaddvq_s32(t);
+    const int8x16_t q0 = vmaxq_s8(narrow16(r), vdupq_n_s8(-127));
+    const int8x16_t q1 = vmaxq_s8(narrow16(r + 4), vdupq_n_s8(-127));
+    vst1q_s8(q, q0);
+    vst1q_s8(q + 16, q1);
+    return vaddlvq_s8(q0) + vaddlvq_s8(q1);
 }
 
 static inline float load_amax32(const float *x, float32x4_t v[8]) {
@@ -143,7 +154,12 @@ static inline float load_amax32(const float *x, float32x4_t v[8]) {
         v[j] = vld1q_f32(x + 4 * j);
         m = vmaxq_f32(m, vabsq_f32(v[j]));
     }
-    return vmaxvq_f32(m);
+    const float amax = vmaxvq_f32(m);
+    if (amax == amax) return amax;
+    /* a nan: the reference's running `amax > |x| ? amax : |x|` restarts after each nan */
+    float r = 0.0f;
+    for (int j = 0; j < 32; j++) r = r > fabsf(x[j]) ? r : fabsf(x[j]);
+    return r;
 }
 
 static void quantize_q8_0(const float *x, void *vy, int64_t n) {
@@ -175,8 +191,9 @@ static void quantize_q8_k(const float *x, void *vy, int64_t n) {
     gl_block_q8_k *y = vy;
     for (int64_t i = 0; i < n / GL_QK_K; i++, x += GL_QK_K) {
         float32x4_t m = vdupq_n_f32(0.0f);
-        for (int j = 0; j < GL_QK_K; j += 4) m = vmaxq_f32(m, vabsq_f32(vld1q_f32(x + j)));
-        const float amax = vmaxvq_f32(m);
+        /* maxNum skips nans, as the reference's `|x| > amax` test does */
+        for (int j = 0; j < GL_QK_K; j += 4) m = vmaxnmq_f32(m, vabsq_f32(vld1q_f32(x + j)));
+        const float amax = vmaxnmvq_f32(m);
         if (amax == 0.0f) {
             memset(&y[i], 0, sizeof y[i]);
             continue;
@@ -189,17 +206,13 @@ static void quantize_q8_k(const float *x, void *vy, int64_t n) {
             }
         }
         const float iscale = -127.0f / max;
-        const int32x4_t top = vdupq_n_s32(127);
         for (int j = 0; j < GL_QK_K; j += 16) {
             int32x4_t r[4];
             for (int l = 0; l < 4; l++)
-                r[l] =
-                    vminq_s32(vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4 * l), iscale)), top);
-            const int16x8_t h0 = vcombine_s16(vmovn_s32(r[0]), vmovn_s32(r[1]));
-            const int16x8_t h1 = vcombine_s16(vmovn_s32(r[2]), vmovn_s32(r[3]));
-            vst1q_s8(y[i].qs + j, vcombine_s8(vmovn_s16(h0), vmovn_s16(h1)));
-            y[i].bsums[j / 16] =
-                (int16_t)vaddvq_s32(vaddq_s32(vaddq_s32(r[0], r[1]), vaddq_s32(r[2], r[3])));
+                r[l] = vcvtnq_s32_f32(vmulq_n_f32(vld1q_f32(x + j + 4 * l), iscale));
+            const int8x16_t q = narrow16(r); /* clamps to [-128, 127] as the reference */
+            vst1q_s8(y[i].qs + j, q);
+            y[i].bsums[j / 16] = vaddlvq_s8(q);
         }
         y[i].d = 1.0f / iscale;
     }
