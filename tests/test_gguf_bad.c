@@ -600,7 +600,24 @@ static void path_cases(void) {
         fwrite("GGUF\3\0\0\0", 1, 8, f);
         fclose(f);
         CHECK_STATUS(gl_gguf_open(path, &g, &err), GLINT_ERROR_INVALID_FILE);
-        CHECK(strstr(err.msg, "too small") != NULL);
+        CHECK_MSG(strstr(err.msg, "tensor count") != NULL, "message: %s", err.msg);
+        unlink(path);
+    }
+    f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        fwrite("GGUF\1\0\0\0", 1, 8, f);
+        fclose(f);
+        CHECK_STATUS(gl_gguf_open(path, &g, &err), GLINT_ERROR_UNSUPPORTED);
+        CHECK_MSG(strstr(err.msg, "version 1") != NULL, "message: %s", err.msg);
+        unlink(path);
+    }
+    f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        fclose(f);
+        CHECK_STATUS(gl_gguf_open(path, &g, &err), GLINT_ERROR_INVALID_FILE);
+        CHECK_MSG(strstr(err.msg, "empty file") != NULL, "message: %s", err.msg);
         unlink(path);
     }
     gl_gguf_close(NULL);
