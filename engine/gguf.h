@@ -110,7 +110,8 @@ glint_status gl_gguf_tensor_nbytes(glint_type type, uint32_t n_dims, const int64
 typedef struct gl_gguf_writer gl_gguf_writer;
 
 /* Fills `size` bytes of a tensor's data at write time (so multi-GB models never sit in memory
- * at once). `offset` is where this piece starts within the tensor. */
+ * at once). `offset` is where this piece starts within the tensor. Pieces come in order, each at
+ * most 16 MiB; a status other than GLINT_OK aborts the write (no file is left behind). */
 typedef glint_status (*gl_gguf_fill_fn)(void *user, void *dst, uint64_t offset, uint64_t size);
 
 glint_status gl_gguf_writer_create(gl_gguf_writer **out);
@@ -136,7 +137,9 @@ glint_status gl_gguf_writer_copy_kv(gl_gguf_writer *w, const gl_gguf *src, int64
 glint_status gl_gguf_writer_add_tensor(gl_gguf_writer *w, const char *name, glint_type type,
                                        uint32_t n_dims, const int64_t *ne, const void *data,
                                        gl_gguf_fill_fn fill, void *user);
-/* Writes a GGUF v3 file with the default alignment (or general.alignment if set). */
+/* Writes a GGUF v3 file with the default alignment (or general.alignment if set), in the layout
+ * llama.cpp writes: keys and tensors in insertion order, each tensor's data aligned and followed
+ * by zero padding. Written to a temporary name beside `path`, then renamed over it. */
 glint_status gl_gguf_writer_write(gl_gguf_writer *w, const char *path, gl_err *err);
 
 #endif
