@@ -463,7 +463,7 @@ static void test_grid_roundtrip(void) {
         const gl_type_traits *tr = gl_type_get(g_trait_cases[ti].t);
         if (!tr->from_float) continue;
         float z[256] = {0}, y[256];
-        uint8_t q[512];
+        uint8_t q[256 * sizeof(float)]; /* the largest: f32 */
         memset(y, 0x7f, sizeof y);
         tr->from_float(z, q, 256);
         tr->to_float(q, y, 256);
@@ -528,6 +528,31 @@ static void test_activation_rounding(void) {
         q0 = q0 > 15 ? 15 : q0;
         q1 = q1 > 15 ? 15 : q1;
         CHECK_EQ_INT(b4.qs[i], q0 | q1 << 4);
+    }
+}
+
+/* ---- bad input -----------------------------------------------------------------------------
+ * nan, inf and huge values quantize to garbage but must not crash or be undefined (the
+ * sanitizer build checks the latter), and must stay inside their own block. */
+static void test_bad_input(void) {
+    static const float bad[] = {NAN, INFINITY, -INFINITY, 3e38f, -3e38f};
+    uint64_t rng = 5;
+    for (size_t ti = 0; ti < GL_ARRAY_LEN(g_trait_cases); ti++) {
+        const gl_type_traits *tr = gl_type_get(g_trait_cases[ti].t);
+        if (!tr->from_float || !tr->is_quantized) continue;
+        for (size_t bi = 0; bi < GL_ARRAY_LEN(bad); bi++) {
+            float x[512], y[512], yref[256];
+            uint8_t q[1024], qref[512];
+            fill(x, 512, DIST_GAUSS, 1.0f, &rng);
+            x[3] = bad[bi];
+            x[200] = bad[bi];
+            tr->from_float(x, q, 512);
+            tr->to_float(q, y, 512);
+            tr->from_float(x + 256, qref, 256);
+            tr->to_float(qref, yref, 256);
+            CHECK_MSG(memcmp(y + 256, yref, sizeof yref) == 0,
+                      "%s: a %g in the first block changes the second", tr->name, (double)bad[bi]);
+        }
     }
 }
 
@@ -688,6 +713,7 @@ int main(int argc, char **argv) {
     test_roundtrip_error();
     test_grid_roundtrip();
     test_activation_rounding();
+    test_bad_input();
     test_vec_dot();
     if (test_real_files() == GL_TEST_SKIP) printf("skip: real-file checks (models absent)\n");
     return gl_test_finish("test_quants");
