@@ -5,6 +5,7 @@
 #include "test_util.h"
 #include "types.h"
 
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -329,6 +330,17 @@ static void bad_arguments(void) {
     CHECK_STATUS(gl_gguf_writer_write(w, path, &err), GLINT_ERROR_IO);
     CHECK_MSG(strstr(err.msg, "tensor 'c'") != NULL, "message: %s", err.msg);
     CHECK(access(path, F_OK) != 0);
+    /* Nor its temporary: nothing in the folder starts with the file's name. */
+    DIR *dir = opendir(GLINT_TEST_TMP);
+    CHECK(dir != NULL);
+    if (dir) {
+        const char *base = strrchr(path, '/') + 1;
+        int left = 0;
+        for (struct dirent *de; (de = readdir(dir));)
+            if (strncmp(de->d_name, base, strlen(base)) == 0) left++;
+        closedir(dir);
+        CHECK_EQ_INT(left, 0);
+    }
     CHECK_STATUS(gl_gguf_writer_write(w, "/nonexistent-dir/x.gguf", &err), GLINT_ERROR_IO);
     CHECK(err.msg[0] != 0);
     gl_gguf_writer_free(w);
