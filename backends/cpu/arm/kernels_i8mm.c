@@ -1,51 +1,118 @@
-/* ARMv8.6 i8mm: SMMLA (vmmlaq_s32) gemm tiles for prefill. One SMMLA multiplies a 2x8 int8
- * tile of two weight rows by a 2x8 tile of two activation rows into the 2x2 int32 block of
- * their four dots, so a 2x2 output tile costs half the instructions of four SDOT dots. */
+/* ARMv8.6 i8mm: SMMLA (vmmlaq_s32) gemm for prefill. One SMMLA multiplies a 2x8 int8 tile of
+ * two weight rows by a 2x8 tile of two activation rows into the 2x2 int32 block of their four
+ * dots. Output tiles of up to 4x4 are built from those 2x2 blocks, so each unpacked weight block
+ * and each interleaved activation block serves two SMMLA pairs; odd edges use the vec_dot. */
 #include "arm.h"
 
 #if !defined(__ARM_FEATURE_MATMUL_INT8)
 #error "kernels_i8mm.c needs -march=armv8.2-a+i8mm (cmake/sources.cmake sets it)"
 #endif
 
-/* Rows r0, r1 of 16 int8 each -> the two 2x8 tiles {r0[0..8), r1[0..8)} and {r0[8..16), r1[8..16)}.
- */
+/* Rows r0, r1 of 16 int8 -> the 2x8 tiles {r0[0..8), r1[0..8)} and {r0[8..16), r1[8..16)}. */
 static inline void tiles2(int8x16_t r0, int8x16_t r1, int8x16_t *t0, int8x16_t *t1) {
     const int64x2_t a = vreinterpretq_s64_s8(r0), b = vreinterpretq_s64_s8(r1);
     *t0 = vreinterpretq_s8_s64(vzip1q_s64(a, b));
     *t1 = vreinterpretq_s8_s64(vzip2q_s64(a, b));
 }
 
-/* acc += the 2x2 dots of weight rows (w0, w1) with activation rows (a0, a1), 16 values each:
- * lanes {w0.a0, w0.a1, w1.a0, w1.a1}. */
-static inline int32x4_t mmla16(int32x4_t acc, int8x16_t w0, int8x16_t w1, int8x16_t a0,
-                               int8x16_t a1) {
-    int8x16_t wt0, wt1, at0, at1;
-    tiles2(w0, w1, &wt0, &wt1);
-    tiles2(a0, a1, &at0, &at1);
-    return vmmlaq_s32(vmmlaq_s32(acc, wt0, at0), wt1, at1);
+/* Block b of a weight row as 32 signed quants (lo: weights 0..15, hi: 16..31) and its scale
+ * bits; `type` is a constant at every call, so the branch folds away. */
+static inline gl_fp16 load_w(glint_type type, const char *row, int64_t b, int8x16_t *lo,
+                             int8x16_t *hi) {
+    if (type == GLINT_TYPE_Q4_0) {
+        const gl_block_q4_0 *x = (const gl_block_q4_0 *)row + b;
+        gl_arm_q4_unpack(x->qs, lo, hi);
+        *lo = vsubq_s8(*lo, vdupq_n_s8(8));
+        *hi = vsubq_s8(*hi, vdupq_n_s8(8));
+        return x->d;
+    }
+    const gl_block_q8_0 *x = (const gl_block_q8_0 *)row + b;
+    *lo = vld1q_s8(x->qs);
+    *hi = vld1q_s8(x->qs + 16);
+    return x->d;
 }
 
-/* Block scales of a 2x2 tile, in mmla16's lane order. */
-static inline float32x4_t scales2x2(gl_fp16 w0, gl_fp16 w1, gl_fp16 a0, gl_fp16 a1) {
-    const float dw0 = gl_arm_h2f(w0), dw1 = gl_arm_h2f(w1);
-    const float da0 = gl_arm_h2f(a0), da1 = gl_arm_h2f(a1);
-    const float v[4] = {dw0 * da0, dw0 * da1, dw1 * da0, dw1 * da1};
-    return vld1q_f32(v);
+/* c[j][i] for the R x C tile at weight rows w (R rows, w_stride apart) and activation rows a
+ * (C rows of q8_0, a_stride apart); R, C in {2, 4}, constants at every call. */
+static inline void tile(glint_type type, int R, int C, int64_t nb, const char *w, size_t w_stride,
+                        const char *a, size_t a_stride, float *c, size_t ldc) {
+    float32x4_t acc[2][2] = {{vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)},
+                             {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f)}};
+    for (int64_t b = 0; b < nb; b++) {
+        /* wt[p][0..3]: the four 2x8 k-chunks of weight rows 2p, 2p+1; at[q] likewise */
+        int8x16_t wt[2][4], at[2][4];
+        uint16_t dw_bits[4] = {0}, da_bits[4] = {0};
+        for (int p = 0; p < R / 2; p++) {
+            int8x16_t lo0, hi0, lo1, hi1;
+            dw_bits[2 * p] = load_w(type, w + (size_t)(2 * p) * w_stride, b, &lo0, &hi0);
+            dw_bits[2 * p + 1] = load_w(type, w + (size_t)(2 * p + 1) * w_stride, b, &lo1, &hi1);
+            tiles2(lo0, lo1, &wt[p][0], &wt[p][1]);
+            tiles2(hi0, hi1, &wt[p][2], &wt[p][3]);
+        }
+        for (int q = 0; q < C / 2; q++) {
+            const gl_block_q8_0 *a0 = (const gl_block_q8_0 *)(a + (size_t)(2 * q) * a_stride) + b;
+            const gl_block_q8_0 *a1 =
+                (const gl_block_q8_0 *)(a + (size_t)(2 * q + 1) * a_stride) + b;
+            da_bits[2 * q] = a0->d;
+            da_bits[2 * q + 1] = a1->d;
+            tiles2(vld1q_s8(a0->qs), vld1q_s8(a1->qs), &at[q][0], &at[q][1]);
+            tiles2(vld1q_s8(a0->qs + 16), vld1q_s8(a1->qs + 16), &at[q][2], &at[q][3]);
+        }
+        const float32x4_t dw = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(dw_bits)));
+        const float32x4_t da = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(da_bits)));
+        /* lane order of a 2x2 block: {r0.c0, r0.c1, r1.c0, r1.c1} */
+        const float32x4_t dwp[2] = {vzip1q_f32(dw, dw), vzip2q_f32(dw, dw)};
+        const float32x4_t daq[2] = {vcombine_f32(vget_low_f32(da), vget_low_f32(da)),
+                                    vcombine_f32(vget_high_f32(da), vget_high_f32(da))};
+        for (int p = 0; p < R / 2; p++) {
+            for (int q = 0; q < C / 2; q++) {
+                int32x4_t s = vmmlaq_s32(vdupq_n_s32(0), wt[p][0], at[q][0]);
+                s = vmmlaq_s32(s, wt[p][1], at[q][1]);
+                s = vmmlaq_s32(s, wt[p][2], at[q][2]);
+                s = vmmlaq_s32(s, wt[p][3], at[q][3]);
+                acc[p][q] = vmlaq_f32(acc[p][q], vcvtq_f32_s32(s), vmulq_f32(dwp[p], daq[q]));
+            }
+        }
+    }
+    for (int p = 0; p < R / 2; p++) {
+        for (int q = 0; q < C / 2; q++) {
+            float *o = c + (size_t)(2 * q) * ldc + (size_t)(2 * p);
+            o[0] = vgetq_lane_f32(acc[p][q], 0);
+            o[ldc] = vgetq_lane_f32(acc[p][q], 1);
+            o[1] = vgetq_lane_f32(acc[p][q], 2);
+            o[ldc + 1] = vgetq_lane_f32(acc[p][q], 3);
+        }
+    }
 }
 
-static inline void store2x2(float32x4_t acc, float *c, size_t ldc, int i, int j) {
-    c[(size_t)j * ldc + (size_t)i] = vgetq_lane_f32(acc, 0);
-    c[(size_t)(j + 1) * ldc + (size_t)i] = vgetq_lane_f32(acc, 1);
-    c[(size_t)j * ldc + (size_t)i + 1] = vgetq_lane_f32(acc, 2);
-    c[(size_t)(j + 1) * ldc + (size_t)i + 1] = vgetq_lane_f32(acc, 3);
-}
-
-/* Outputs outside the 2x2 tiles (odd nr or nc) come from the dotprod vec_dot. */
-static void gemm_edges(int64_t k, const void *w, size_t w_stride, const void *a, size_t a_stride,
-                       float *c, size_t ldc, int nr, int nc, gl_vec_dot_fn dot) {
+/* The even part of nr x nc in 4x4 tiles (2-wide where fewer than 4 remain), then the odd last
+ * row and column with `dot`. */
+static inline void gemm_tiled(glint_type type, gl_vec_dot_fn dot, int64_t k, const void *w,
+                              size_t w_stride, const void *a, size_t a_stride, float *c, size_t ldc,
+                              int nr, int nc) {
+    const int64_t nb = k / GL_QK8_0;
     const char *wb = w;
     const char *ab = a;
     const int nr2 = nr & ~1, nc2 = nc & ~1;
+    for (int i = 0; i < nr2;) {
+        const int R = nr2 - i >= 4 ? 4 : 2;
+        const char *wr = wb + (size_t)i * w_stride;
+        for (int j = 0; j < nc2;) {
+            const int C = nc2 - j >= 4 ? 4 : 2;
+            const char *ar = ab + (size_t)j * a_stride;
+            float *cc = c + (size_t)j * ldc + (size_t)i;
+            if (R == 4 && C == 4)
+                tile(type, 4, 4, nb, wr, w_stride, ar, a_stride, cc, ldc);
+            else if (R == 4)
+                tile(type, 4, 2, nb, wr, w_stride, ar, a_stride, cc, ldc);
+            else if (C == 4)
+                tile(type, 2, 4, nb, wr, w_stride, ar, a_stride, cc, ldc);
+            else
+                tile(type, 2, 2, nb, wr, w_stride, ar, a_stride, cc, ldc);
+            j += C;
+        }
+        i += R;
+    }
     for (int j = 0; j < nc; j++) {
         for (int i = (j < nc2 ? nr2 : 0); i < nr; i++)
             dot(k, &c[(size_t)j * ldc + (size_t)i], wb + (size_t)i * w_stride,
@@ -55,58 +122,12 @@ static void gemm_edges(int64_t k, const void *w, size_t w_stride, const void *a,
 
 static void gemm_q8_0(int64_t k, const void *w, size_t w_stride, const void *a, size_t a_stride,
                       float *c, size_t ldc, int nr, int nc) {
-    const int64_t nb = k / GL_QK8_0;
-    const char *wb = w;
-    const char *ab = a;
-    for (int i = 0; i + 1 < nr; i += 2) {
-        const gl_block_q8_0 *w0 = (const void *)(wb + (size_t)i * w_stride);
-        const gl_block_q8_0 *w1 = (const void *)(wb + (size_t)(i + 1) * w_stride);
-        for (int j = 0; j + 1 < nc; j += 2) {
-            const gl_block_q8_0 *a0 = (const void *)(ab + (size_t)j * a_stride);
-            const gl_block_q8_0 *a1 = (const void *)(ab + (size_t)(j + 1) * a_stride);
-            float32x4_t acc = vdupq_n_f32(0.0f);
-            for (int64_t b = 0; b < nb; b++) {
-                int32x4_t p = mmla16(vdupq_n_s32(0), vld1q_s8(w0[b].qs), vld1q_s8(w1[b].qs),
-                                     vld1q_s8(a0[b].qs), vld1q_s8(a1[b].qs));
-                p = mmla16(p, vld1q_s8(w0[b].qs + 16), vld1q_s8(w1[b].qs + 16),
-                           vld1q_s8(a0[b].qs + 16), vld1q_s8(a1[b].qs + 16));
-                acc =
-                    vmlaq_f32(acc, vcvtq_f32_s32(p), scales2x2(w0[b].d, w1[b].d, a0[b].d, a1[b].d));
-            }
-            store2x2(acc, c, ldc, i, j);
-        }
-    }
-    gemm_edges(k, w, w_stride, a, a_stride, c, ldc, nr, nc, gl_arm_vec_dot_q8_0);
+    gemm_tiled(GLINT_TYPE_Q8_0, gl_arm_vec_dot_q8_0, k, w, w_stride, a, a_stride, c, ldc, nr, nc);
 }
 
 static void gemm_q4_0(int64_t k, const void *w, size_t w_stride, const void *a, size_t a_stride,
                       float *c, size_t ldc, int nr, int nc) {
-    const int64_t nb = k / GL_QK4_0;
-    const char *wb = w;
-    const char *ab = a;
-    const int8x16_t off = vdupq_n_s8(8);
-    for (int i = 0; i + 1 < nr; i += 2) {
-        const gl_block_q4_0 *w0 = (const void *)(wb + (size_t)i * w_stride);
-        const gl_block_q4_0 *w1 = (const void *)(wb + (size_t)(i + 1) * w_stride);
-        for (int j = 0; j + 1 < nc; j += 2) {
-            const gl_block_q8_0 *a0 = (const void *)(ab + (size_t)j * a_stride);
-            const gl_block_q8_0 *a1 = (const void *)(ab + (size_t)(j + 1) * a_stride);
-            float32x4_t acc = vdupq_n_f32(0.0f);
-            for (int64_t b = 0; b < nb; b++) {
-                int8x16_t lo0, hi0, lo1, hi1;
-                gl_arm_q4_unpack(w0[b].qs, &lo0, &hi0);
-                gl_arm_q4_unpack(w1[b].qs, &lo1, &hi1);
-                int32x4_t p = mmla16(vdupq_n_s32(0), vsubq_s8(lo0, off), vsubq_s8(lo1, off),
-                                     vld1q_s8(a0[b].qs), vld1q_s8(a1[b].qs));
-                p = mmla16(p, vsubq_s8(hi0, off), vsubq_s8(hi1, off), vld1q_s8(a0[b].qs + 16),
-                           vld1q_s8(a1[b].qs + 16));
-                acc =
-                    vmlaq_f32(acc, vcvtq_f32_s32(p), scales2x2(w0[b].d, w1[b].d, a0[b].d, a1[b].d));
-            }
-            store2x2(acc, c, ldc, i, j);
-        }
-    }
-    gemm_edges(k, w, w_stride, a, a_stride, c, ldc, nr, nc, gl_arm_vec_dot_q4_0);
+    gemm_tiled(GLINT_TYPE_Q4_0, gl_arm_vec_dot_q4_0, k, w, w_stride, a, a_stride, c, ldc, nr, nc);
 }
 
 /* Only where the reference pairs the weight type with q8_0 rows, the layout read here. */
