@@ -146,7 +146,7 @@ static const char *const eot_names[] = {
 };
 
 static int32_t check_id(int64_t id, int32_t n_tokens, const char *what, int32_t dflt) {
-    if (id < 0) return dflt < n_tokens ? dflt : -1;
+    if (id < 0 || id == UINT32_MAX) return dflt < n_tokens ? dflt : -1; /* UINT32_MAX: "none" */
     if (id >= n_tokens) {
         GL_LOGW("tokenizer: %s id %lld is outside the vocab (%d tokens); ignored", what,
                 (long long)id, n_tokens);
