@@ -214,38 +214,39 @@ static inline int quant_clamp(float v, int lo, int hi) {
     return gl_nearest_int(v);
 }
 
-/* Weighted least squares fit of x ~ s * L - m with m >= 0 for fixed L; false if degenerate. */
-static bool fit_affine(int n, const float *x, const float *w, const uint8_t *L, float *s_out,
-                       float *m_out) {
-    float sw = 0, sl = 0, sll = 0, sx = 0, slx = 0;
+/* Rounds x to the grid L = clamp(round(iscale * (x + off)), 0, nmax), then fits s >= 0 and
+ * m >= 0 to x ~ s * L - m by weighted least squares (through the origin if the free fit wants
+ * m < 0, which the format cannot store). Returns the fit's weighted squared error, or INFINITY
+ * when the grid is degenerate. One pass: the error comes from the sums in closed form. */
+static float fit_grid(int n, int nmax, const float *x, const float *w, float iscale, float off,
+                      float *s_out, float *m_out) {
+    /* double sums: the closed-form error below cancels to a small difference of large terms */
+    double sw = 0, sl = 0, sll = 0, sx = 0, slx = 0, sxx = 0;
     for (int i = 0; i < n; i++) {
-        sw += w[i];
-        sl += w[i] * L[i];
-        sll += w[i] * L[i] * L[i];
-        sx += w[i] * x[i];
-        slx += w[i] * L[i] * x[i];
+        const double l = quant_clamp(iscale * (x[i] + off), 0, nmax);
+        const double wi = w[i], xi = x[i];
+        sw += wi;
+        sl += wi * l;
+        sll += wi * l * l;
+        sx += wi * xi;
+        slx += wi * l * xi;
+        sxx += wi * xi * xi;
     }
-    const float det = sw * sll - sl * sl;
-    if (!(det > 0.0f)) return false;
-    float s = (sw * slx - sl * sx) / det;
-    float b = (sll * sx - sl * slx) / det;
-    if (b > 0.0f) { /* the format can only subtract: refit through the origin */
-        b = 0.0f;
-        s = slx / sll;
+    const double det = sw * sll - sl * sl;
+    if (!(det > 0.0)) return INFINITY;
+    double sc = (sw * slx - sl * sx) / det;
+    double b = (sll * sx - sl * slx) / det;
+    if (b > 0.0) {
+        b = 0.0;
+        sc = slx / sll;
     }
-    if (!(s > 0.0f)) return false;
-    *s_out = s;
-    *m_out = -b;
-    return true;
-}
-
-static float affine_err(int n, const float *x, const float *w, const uint8_t *L, float s, float m) {
-    float e = 0;
-    for (int i = 0; i < n; i++) {
-        const float diff = s * (float)L[i] - m - x[i];
-        e += w[i] * diff * diff;
-    }
-    return e;
+    if (!(sc > 0.0)) return INFINITY;
+    /* sum w (sc * l + b - x)^2 expanded */
+    const double e =
+        sc * sc * sll + b * b * sw + sxx + 2.0 * sc * b * sl - 2.0 * sc * slx - 2.0 * b * sx;
+    *s_out = (float)sc;
+    *m_out = (float)-b;
+    return e > 0.0 ? (float)e : 0.0f;
 }
 
 /* Sub-block scale s >= 0 and min m >= 0 with x ~ s * L - m, L in 0..nmax, minimizing the
@@ -263,35 +264,25 @@ static void search_affine(int n, int nmax, const float *x, const float *w, float
         *m_out = lo == lo ? -lo : 0.0f;
         return;
     }
-    uint8_t L[32], best_L[32];
-    float best_s = (hi - lo) / (float)nmax, best_m = -lo;
-    for (int i = 0; i < n; i++) best_L[i] = (uint8_t)quant_clamp((x[i] - lo) / best_s, 0, nmax);
-    float best_e = affine_err(n, x, w, best_L, best_s, best_m);
-    /* candidate grids: range split into nmax - 1 .. nmax + 1 steps, then fitted */
+    float best_s = (hi - lo) / (float)nmax, best_m = -lo, best_e = INFINITY;
+    /* candidate grids: the range [lo, hi] split into nmax - 1 .. nmax + 1 steps */
     for (int k = -10; k <= 10; k++) {
         const float iscale = ((float)nmax + 0.1f * (float)k) / (hi - lo);
-        for (int i = 0; i < n; i++) L[i] = (uint8_t)quant_clamp(iscale * (x[i] - lo), 0, nmax);
-        float s, m;
-        if (!fit_affine(n, x, w, L, &s, &m)) continue;
-        const float e = affine_err(n, x, w, L, s, m);
+        float sc, m;
+        const float e = fit_grid(n, nmax, x, w, iscale, -lo, &sc, &m);
         if (e < best_e) {
             best_e = e;
-            best_s = s;
+            best_s = sc;
             best_m = m;
-            memcpy(best_L, L, (size_t)n);
         }
     }
-    /* a few rounds of re-rounding to the fitted grid and refitting */
-    for (int it = 0; it < 3; it++) {
-        for (int i = 0; i < n; i++) {
-            L[i] = (uint8_t)quant_clamp((x[i] + best_m) / best_s, 0, nmax);
-        }
-        float s, m;
-        if (!fit_affine(n, x, w, L, &s, &m)) break;
-        const float e = affine_err(n, x, w, L, s, m);
+    /* re-round to the fitted grid and refit while that helps */
+    for (int it = 0; it < 3 && best_e < INFINITY; it++) {
+        float sc, m;
+        const float e = fit_grid(n, nmax, x, w, 1.0f / best_s, best_m, &sc, &m);
         if (!(e < best_e)) break;
         best_e = e;
-        best_s = s;
+        best_s = sc;
         best_m = m;
     }
     *s_out = best_s;
@@ -302,9 +293,10 @@ static void search_affine(int n, int nmax, const float *x, const float *w, float
  * re-rounded to that grid (written to L). */
 static float affine_requant(int n, int nmax, const float *x, const float *w, float ds, float dm,
                             uint8_t *L) {
+    const float ids = ds > 0.0f ? 1.0f / ds : 0.0f;
     float e = 0;
     for (int i = 0; i < n; i++) {
-        L[i] = ds > 0.0f ? (uint8_t)quant_clamp((x[i] + dm) / ds, 0, nmax) : 0;
+        L[i] = (uint8_t)quant_clamp((x[i] + dm) * ids, 0, nmax);
         const float diff = ds * (float)L[i] - dm - x[i];
         e += w[i] * diff * diff;
     }
@@ -406,24 +398,37 @@ static float search_sym(int n, const float *x, const float *w) {
         for (int k = -10; k <= 10; k++) {
             const float top = side == 0 ? -32.0f - 0.1f * (float)k : 31.0f + 0.1f * (float)k;
             const float iscale = top / max;
-            float sxl = 0, sll = 0;
+            double sxl = 0, sll = 0, sxx = 0;
             for (int i = 0; i < n; i++) {
-                const float l = (float)quant_clamp(iscale * x[i], -32, 31);
+                const double l = quant_clamp(iscale * x[i], -32, 31);
                 sxl += w[i] * x[i] * l;
                 sll += w[i] * l * l;
+                sxx += w[i] * x[i] * x[i];
             }
-            if (!(sll > 0.0f)) continue;
-            const float s = sxl / sll;
-            float e = 0;
-            for (int i = 0; i < n; i++) {
-                const float diff = s * (float)quant_clamp(x[i] / s, -32, 31) - x[i];
-                e += w[i] * diff * diff;
-            }
+            if (!(sll > 0.0)) continue;
+            /* least-squares scale for this grid and its error, sum w (s l - x)^2 */
+            const double e = sxx - sxl * sxl / sll;
             if (e < best_e) {
-                best_e = e;
-                best_s = s;
+                best_e = (float)e;
+                best_s = (float)(sxl / sll);
             }
         }
+    }
+    /* re-round to the fitted scale and refit while that helps */
+    for (int it = 0; it < 3; it++) {
+        const float iscale = 1.0f / best_s;
+        double sxl = 0, sll = 0, sxx = 0;
+        for (int i = 0; i < n; i++) {
+            const double l = quant_clamp(iscale * x[i], -32, 31);
+            sxl += w[i] * x[i] * l;
+            sll += w[i] * l * l;
+            sxx += w[i] * x[i] * x[i];
+        }
+        if (!(sll > 0.0)) break;
+        const double e = sxx - sxl * sxl / sll;
+        if (!(e < best_e)) break;
+        best_e = (float)e;
+        best_s = (float)(sxl / sll);
     }
     return best_s;
 }

@@ -373,7 +373,10 @@ static void make_grid_block(glint_type t, void *blk, uint64_t *rng) {
         }
         sc[rnd(rng, 8)] = 63;
         mn[rnd(rng, 8)] = 63;
-        gl_fp16 d = rnd_scale(rng), dmin = rnd_scale(rng);
+        /* dmin within 16x of d: with a far smaller dmin the f32 values cannot pin the mins
+         * down to their fp16 scale (real blocks have mins on the scale of the values) */
+        const gl_fp16 d = rnd_scale(rng);
+        const gl_fp16 dmin = (gl_fp16)((((d >> 10) + rnd(rng, 8) - 4) << 10) | rnd(rng, 1024));
         if (five) {
             gl_block_q5_k *b = blk;
             b->d = d;
