@@ -8,6 +8,9 @@
  * - from_float: blocks at y encode x[0..n). Activation types (q8_0, q8_1, q8_k) follow ggml's
  *   reference quantizers bit for bit, so do q4_0/q4_1/q5_0/q5_1 (what llama-quantize writes
  *   without an importance matrix); the k-quant weight quantizers are Glint's own searches.
+ *   Note: ggml's x86 AVX2/AVX-512 q8_0/q8_1 activation quantizers (the build that made the
+ *   synthetic goldens) differ from its reference in two details: id = 127 / amax, and ties
+ *   round to even. On Gaussian data about 2 quants in a million differ from ours (measured).
  * - vec_dot: *s = sum over blocks of (block scale products) * (exact integer dot of the
  *   quants). Every float product and sum is one IEEE f32 operation in source order, built
  *   without FP contraction (-std=c11 turns it off), so a SIMD kernel that sums the same
