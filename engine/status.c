@@ -4,6 +4,7 @@
 
 #include <ctype.h>
 #include <string.h>
+#include <strings.h>
 
 #define GL_STR2(x) #x
 #define GL_STR(x) GL_STR2(x)
@@ -48,7 +49,7 @@ glint_status glint_type_from_name(const char *name, glint_type *out) {
     if (n == 6 && low[3] == 'k' && low[4] == '_' && (low[5] == 'm' || low[5] == 's')) low[4] = 0;
     for (int t = 0; t < GLINT_TYPE_COUNT; t++) {
         const gl_type_traits *tr = gl_type_get((glint_type)t);
-        if (tr && strcmp(tr->name, low) == 0) {
+        if (tr && strcasecmp(tr->name, low) == 0) {
             *out = (glint_type)t;
             return GLINT_OK;
         }
