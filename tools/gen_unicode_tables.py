@@ -51,10 +51,12 @@ def main():
                                                             sys.version.split()[0]))
     out.write('#include "unicode.h"\n\n')
     out.write('const char gl_ucd_version[] = "%s";\n\n' % unicodedata.unidata_version)
+    out.write("/* clang-format off */\n")
     out.write("const gl_ucd_range gl_ucd_ranges[] = {\n")
     for a, b, f in ranges:
         out.write("    {0x%05X, 0x%05X, 0x%03X},\n" % (a, b, f))
-    out.write("};\n\n")
+    out.write("};\n")
+    out.write("/* clang-format on */\n\n")
     out.write("const size_t gl_ucd_n_ranges = sizeof(gl_ucd_ranges) / sizeof(gl_ucd_ranges[0]);\n")
 
 

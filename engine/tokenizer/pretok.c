@@ -60,7 +60,8 @@ static const cp_range ds_letters[] = {
 };
 
 static const cp_range ds_punct[] = {
-    {0x21, 0x2F}, {0x3A, 0x7E}, {0xFF01, 0xFF0F}, {0xFF1A, 0xFF5E}, {0x2018, 0x201F}, {0x3000, 0x3002},
+    {0x21, 0x2F},     {0x3A, 0x7E},     {0xFF01, 0xFF0F},
+    {0xFF1A, 0xFF5E}, {0x2018, 0x201F}, {0x3000, 0x3002},
 };
 
 static const cp_range cjk[] = {{0x4E00, 0x9FA5}, {0x0800, 0x4E00}, {0xAC00, 0xD7FF}};
@@ -68,11 +69,14 @@ static const cp_range cjk_kana[] = {{0x4E00, 0x9FA5}, {0x3040, 0x309F}, {0x30A0,
 
 static bool in_ranges(uint32_t c, const cp_range *r, size_t n) {
     size_t lo = 0, hi = n;
-    while (lo < hi) { /* ds_letters is sorted; the short lists are scanned the same way */
+    while (lo < hi) { /* r sorted by first */
         size_t mid = lo + (hi - lo) / 2;
-        if (c < r[mid].first) hi = mid;
-        else if (c > r[mid].last) lo = mid + 1;
-        else return true;
+        if (c < r[mid].first)
+            hi = mid;
+        else if (c > r[mid].last)
+            lo = mid + 1;
+        else
+            return true;
     }
     return false;
 }
@@ -93,11 +97,11 @@ typedef struct seg {
 } seg;
 
 #define F_WS GL_UCD_WS
-#define F_L GL_UCD_L
-#define F_N GL_UCD_N
-#define F_P GL_UCD_P
-#define F_S GL_UCD_S
-#define F_M GL_UCD_M
+#define F_L  GL_UCD_L
+#define F_N  GL_UCD_N
+#define F_P  GL_UCD_P
+#define F_S  GL_UCD_S
+#define F_M  GL_UCD_M
 
 static bool has(const seg *g, size_t i, uint32_t fl) {
     return i < g->e && (g->f[i] & fl) != 0;
@@ -248,8 +252,8 @@ static bool is_punct_default(const seg *g, size_t i, bool backtick) {
 }
 
 static bool is_bloom_excluded(const seg *g, size_t i) {
-    static const uint32_t ex[] = {'(', '|', '.', ',', '!', '?', 0x2026, 0x3002,
-                                  0xFF0C, 0x3001, 0x0964, 0x06D4, 0x060C, ')'};
+    static const uint32_t ex[] = {'(',    '|',    '.',    ',',    '!',    '?',    0x2026,
+                                  0x3002, 0xFF0C, 0x3001, 0x0964, 0x06D4, 0x060C, ')'};
     if (g->f[i] & F_WS) return true;
     for (size_t k = 0; k < GL_ARRAY_LEN(ex); k++) {
         if (g->c[i] == ex[k]) return true;
@@ -277,13 +281,20 @@ static size_t m_ws_opt_class(const seg *g, size_t i, uint32_t fl) {
 
 static size_t match_at(int pat, const seg *g, size_t i) {
     switch (pat) {
-    case PAT_GPT2: return m_gpt2(g, i);
-    case PAT_LLAMA3: return m_llama3(g, i, 3);
-    case PAT_QWEN2: return m_llama3(g, i, 1);
-    case PAT_DS3: return m_ds3(g, i);
-    case PAT_N1: return has(g, i, F_N) ? 1 : 0;
-    case PAT_NPLUS: return run(g, i, F_N);
-    case PAT_N3: return GL_MIN(run(g, i, F_N), (size_t)3);
+    case PAT_GPT2:
+        return m_gpt2(g, i);
+    case PAT_LLAMA3:
+        return m_llama3(g, i, 3);
+    case PAT_QWEN2:
+        return m_llama3(g, i, 1);
+    case PAT_DS3:
+        return m_ds3(g, i);
+    case PAT_N1:
+        return has(g, i, F_N) ? 1 : 0;
+    case PAT_NPLUS:
+        return run(g, i, F_N);
+    case PAT_N3:
+        return GL_MIN(run(g, i, F_N), (size_t)3);
     case PAT_ASCII_D3: {
         size_t k = 0;
         while (k < 3 && i + k < g->e && g->c[i + k] >= '0' && g->c[i + k] <= '9') k++;
@@ -295,10 +306,14 @@ static size_t match_at(int pat, const seg *g, size_t i) {
         while (j < g->e && is_punct_default(g, j, pat == PAT_PUNCT_FALCON)) j++;
         return j - i;
     }
-    case PAT_CRLF: return is_crlf(g->c[i]) ? 1 : 0;
-    case PAT_DS_LETTERS: return m_ws_opt_list(g, i, ds_letters, GL_ARRAY_LEN(ds_letters), true);
-    case PAT_DS_PUNCT: return m_ws_opt_list(g, i, ds_punct, GL_ARRAY_LEN(ds_punct), false);
-    case PAT_WS_END: return i >= g->ws_tail ? g->e - i : 0;
+    case PAT_CRLF:
+        return is_crlf(g->c[i]) ? 1 : 0;
+    case PAT_DS_LETTERS:
+        return m_ws_opt_list(g, i, ds_letters, GL_ARRAY_LEN(ds_letters), true);
+    case PAT_DS_PUNCT:
+        return m_ws_opt_list(g, i, ds_punct, GL_ARRAY_LEN(ds_punct), false);
+    case PAT_WS_END:
+        return i >= g->ws_tail ? g->e - i : 0;
     case PAT_CJK:
     case PAT_CJK_KANA: {
         const cp_range *r = pat == PAT_CJK ? cjk : cjk_kana;
@@ -306,15 +321,18 @@ static size_t match_at(int pat, const seg *g, size_t i) {
         while (j < g->e && in_list(g->c[j], r, 3)) j++;
         return j - i;
     }
-    case PAT_SP_L: return m_ws_opt_class(g, i, F_L);
-    case PAT_SP_P: return m_ws_opt_class(g, i, F_P);
+    case PAT_SP_L:
+        return m_ws_opt_class(g, i, F_L);
+    case PAT_SP_P:
+        return m_ws_opt_class(g, i, F_P);
     case PAT_BLOOM: {
         size_t j = i;
         if (g->c[j] == ' ' && j + 1 < g->e && !is_bloom_excluded(g, j + 1)) j++;
         while (j < g->e && !is_bloom_excluded(g, j)) j++;
         return j - i;
     }
-    default: return 0;
+    default:
+        return 0;
     }
 }
 

@@ -20,7 +20,8 @@ static glint_status try_add(spm_state *s, int32_t left, int32_t right) {
     uint32_t size = l->n + r->n;
     int32_t id = gl_vocab_find(s->v, s->buf + l->off, size);
     if (id < 0) return GLINT_OK;
-    gl_bigram b = {.key = -(double)s->v->toks[id].score, .left = left, .right = right, .size = size};
+    gl_bigram b = {
+        .key = -(double)s->v->toks[id].score, .left = left, .right = right, .size = size};
     return gl_heap_push(&s->heap, b);
 }
 

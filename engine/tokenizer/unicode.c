@@ -4,9 +4,12 @@ uint32_t gl_ucd_flags(uint32_t cp) {
     size_t lo = 0, hi = gl_ucd_n_ranges;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
-        if (cp < gl_ucd_ranges[mid].first) hi = mid;
-        else if (cp > gl_ucd_ranges[mid].last) lo = mid + 1;
-        else return gl_ucd_ranges[mid].flags;
+        if (cp < gl_ucd_ranges[mid].first)
+            hi = mid;
+        else if (cp > gl_ucd_ranges[mid].last)
+            lo = mid + 1;
+        else
+            return gl_ucd_ranges[mid].flags;
     }
     return 0;
 }

@@ -4,6 +4,7 @@
 
 const char gl_ucd_version[] = "14.0.0";
 
+/* clang-format off */
 const gl_ucd_range gl_ucd_ranges[] = {
     {0x00000, 0x00008, 0x040},
     {0x00009, 0x0000D, 0x0C0},
@@ -2750,5 +2751,6 @@ const gl_ucd_range gl_ucd_ranges[] = {
     {0xF0000, 0xFFFFD, 0x040},
     {0x100000, 0x10FFFD, 0x040},
 };
+/* clang-format on */
 
 const size_t gl_ucd_n_ranges = sizeof(gl_ucd_ranges) / sizeof(gl_ucd_ranges[0]);

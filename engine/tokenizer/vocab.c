@@ -64,13 +64,16 @@ gl_bigram gl_heap_pop(gl_heap *h) {
     return top;
 }
 
+/* FNV-1a with a final shift-xor, so the low bits used for the table index depend on every
+ * byte. The loop state can be checked at several lengths on the way (see partition). */
+#define HASH_INIT       0xcbf29ce484222325ull
+#define HASH_STEP(h, c) (((h) ^ (unsigned char)(c)) * 0x100000001b3ull)
+#define HASH_FINAL(h)   ((h) ^ ((h) >> 29))
+
 uint64_t gl_hash_bytes(const char *s, size_t n) {
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= (unsigned char)s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h ^ (h >> 29);
+    uint64_t h = HASH_INIT;
+    for (size_t i = 0; i < n; i++) h = HASH_STEP(h, s[i]);
+    return HASH_FINAL(h);
 }
 
 static uint64_t merge_hash(const char *s, size_t n_left, size_t n_right) {
@@ -129,19 +132,29 @@ void gl_vocab_free(gl_vocab *v) {
     free(v->eog);
     free(v->specials);
     free(v->special_lens);
+    free(v->special_slots);
     free(v);
 }
 
 /* Token texts that end generation, as llama.cpp recognises them by name. */
 static const char *const eog_names[] = {
-    "<|eot_id|>", "<|im_end|>",     "<|end|>",          "<|return|>",          "<|call|>",
-    "<end_of_turn>", "<|endoftext|>", "<|eom_id|>",    "<EOT>",               "_<EOT>",
-    "<|end_of_text|>", "<end_of_utterance>",
+    "<|eot_id|>",    "<|im_end|>", "<|end|>", "<|return|>", "<|call|>",        "<end_of_turn>",
+    "<|endoftext|>", "<|eom_id|>", "<EOT>",   "_<EOT>",     "<|end_of_text|>", "<end_of_utterance>",
 };
 /* Names that make a token the EOT token when the metadata names none. */
 static const char *const eot_names[] = {
-    "<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "<|end_of_text|>",
-    "<EOT>", "_<EOT>", "<\xef\xbd\x9c" "end\xe2\x96\x81" "of\xe2\x96\x81" "sentence\xef\xbd\x9c>",
+    "<|eot_id|>",
+    "<|im_end|>",
+    "<|end|>",
+    "<end_of_turn>",
+    "<|endoftext|>",
+    "<|end_of_text|>",
+    "<EOT>",
+    "_<EOT>",
+    "<\xef\xbd\x9c"
+    "end\xe2\x96\x81"
+    "of\xe2\x96\x81"
+    "sentence\xef\xbd\x9c>",
     "<end_of_utterance>",
 };
 
@@ -198,12 +211,26 @@ static glint_status build_specials(gl_vocab *v) {
         memcpy(v->specials, tmp, (size_t)n * sizeof(int32_t));
     }
     free(tmp);
+    /* specials are sorted by length descending: collect the distinct lengths ascending */
     int32_t nl = 0;
-    for (int32_t i = 0; i < n; i++) {
+    for (int32_t i = n - 1; i >= 0; i--) {
         uint32_t len = v->toks[v->specials[i]].len;
         if (nl == 0 || v->special_lens[nl - 1] != len) v->special_lens[nl++] = len;
     }
     v->n_special_lens = nl;
+    uint64_t cap = table_size((uint64_t)n);
+    v->special_slots = malloc((size_t)cap * sizeof(int32_t));
+    if (!v->special_slots) return GLINT_ERROR_OUT_OF_MEMORY;
+    memset(v->special_slots, 0xff, (size_t)cap * sizeof(int32_t));
+    v->special_mask = cap - 1;
+    for (int32_t i = 0; i < n; i++) {
+        const gl_tok *t = &v->toks[v->specials[i]];
+        uint64_t h = gl_hash_bytes(v->text + t->off, t->len) & v->special_mask;
+        while (v->special_slots[h] >= 0) h = (h + 1) & v->special_mask;
+        v->special_slots[h] = i;
+        unsigned char c = (unsigned char)v->text[t->off];
+        v->special_first[c >> 3] |= (uint8_t)(1u << (c & 7));
+    }
     return GLINT_OK;
 }
 
@@ -256,8 +283,10 @@ glint_status gl_vocab_create(const gl_vocab_desc *d, gl_vocab **out, gl_err *err
     *out = NULL;
     gl_vocab_kind kind;
     const char *model = d->model ? d->model : "";
-    if (strcmp(model, "llama") == 0) kind = GL_VOCAB_SPM;
-    else if (strcmp(model, "gpt2") == 0) kind = GL_VOCAB_BPE;
+    if (strcmp(model, "llama") == 0)
+        kind = GL_VOCAB_SPM;
+    else if (strcmp(model, "gpt2") == 0)
+        kind = GL_VOCAB_BPE;
     else
         return gl_fail(err, GLINT_ERROR_UNSUPPORTED,
                        "tokenizer model '%s' is not supported (supported: llama, gpt2)", model);
@@ -274,8 +303,8 @@ glint_status gl_vocab_create(const gl_vocab_desc *d, gl_vocab **out, gl_err *err
         const char *pre = d->pre ? d->pre : "";
         if (!gl_pretok_lookup(pre, strlen(pre), &v->pre)) {
             gl_vocab_free(v);
-            return gl_fail(err, GLINT_ERROR_UNSUPPORTED, "tokenizer pre-tokenizer '%s' is not supported",
-                           pre);
+            return gl_fail(err, GLINT_ERROR_UNSUPPORTED,
+                           "tokenizer pre-tokenizer '%s' is not supported", pre);
         }
     } else {
         v->pre.name = "";
@@ -488,9 +517,9 @@ glint_status gl_vocab_load(const gl_gguf *g, gl_vocab **out, gl_err *err) {
     if (si >= 0) {
         if (gl_gguf_kv_type(g, si) != GL_GGUF_ARRAY ||
             gl_gguf_kv_arr_type(g, si) != GL_GGUF_FLOAT32 || gl_gguf_kv_arr_n(g, si) != n) {
-            st = gl_fail(err, GLINT_ERROR_INVALID_FILE,
-                         "tokenizer.ggml.scores must be %llu float32 values",
-                         (unsigned long long)n);
+            st =
+                gl_fail(err, GLINT_ERROR_INVALID_FILE,
+                        "tokenizer.ggml.scores must be %llu float32 values", (unsigned long long)n);
             goto done;
         }
         scores = malloc(n * sizeof(float));
@@ -552,8 +581,7 @@ glint_status gl_vocab_load(const gl_gguf *g, gl_vocab **out, gl_err *err) {
     }
     if ((st = get_flag(g, "tokenizer.ggml.add_bos_token", &d.add_bos, err)) != GLINT_OK ||
         (st = get_flag(g, "tokenizer.ggml.add_eos_token", &d.add_eos, err)) != GLINT_OK ||
-        (st = get_flag(g, "tokenizer.ggml.add_space_prefix", &d.add_space_prefix, err)) !=
-            GLINT_OK)
+        (st = get_flag(g, "tokenizer.ggml.add_space_prefix", &d.add_space_prefix, err)) != GLINT_OK)
         goto done;
 
     st = gl_vocab_create(&d, out, err);
@@ -646,59 +674,88 @@ static bool special_usable(const gl_vocab *v, int32_t id, bool parse_special) {
     return parse_special && (t == GL_TOKEN_TYPE_CONTROL || t == GL_TOKEN_TYPE_UNKNOWN);
 }
 
-/* Splits the text at special-token texts: longest token first over the whole text, then the
- * next longest in what is left, as llama.cpp does. Only tokens that occur somewhere in the text
- * are tried, so a vocab with thousands of special tokens costs one scan. */
+/* Splits the text at special-token texts as llama.cpp does: the longest token first over the
+ * whole text, then the next longest in what is left, and so on. Each pass only cuts the raw
+ * pieces left by the passes before it, so a piece can be finished on its own: find the first
+ * token (in that order) that occurs in it, cut at its occurrences, and go on with the later
+ * tokens in the pieces between. Only tokens that occur somewhere in the text are tried. */
 static glint_status partition(const gl_vocab *v, const char *text, size_t len, bool parse_special,
                               fragvec *out) {
-    glint_status st = frag_push(out, (frag){0, len, -1});
-    if (st != GLINT_OK || v->n_specials == 0) return st;
+    if (v->n_specials == 0) return frag_push(out, (frag){0, len, -1});
 
+    /* tokens present in the text, in pass order */
     uint8_t *present = calloc(((size_t)v->n_tokens + 7) / 8, 1);
-    if (!present) return GLINT_ERROR_OUT_OF_MEMORY;
-    bool any = false;
+    int32_t *cand = malloc((size_t)v->n_specials * sizeof(int32_t));
+    fragvec stack = {0};
+    glint_status st = GLINT_ERROR_OUT_OF_MEMORY;
+    if (!present || !cand) goto done;
     for (size_t i = 0; i < len; i++) {
+        unsigned char c0 = (unsigned char)text[i];
+        if (!(v->special_first[c0 >> 3] & (1u << (c0 & 7)))) continue;
+        uint64_t h = HASH_INIT;
+        size_t done = 0;
         for (int32_t k = 0; k < v->n_special_lens; k++) {
             size_t l = v->special_lens[k];
-            if (l > len - i) continue;
-            int32_t id = gl_vocab_find(v, text + i, l);
-            if (id >= 0 && special_usable(v, id, parse_special)) {
-                present[id >> 3] |= (uint8_t)(1u << (id & 7));
-                any = true;
+            if (l > len - i) break;
+            for (; done < l; done++) h = HASH_STEP(h, text[i + done]);
+            for (uint64_t j = HASH_FINAL(h) & v->special_mask;; j = (j + 1) & v->special_mask) {
+                int32_t si = v->special_slots[j];
+                if (si < 0) break;
+                int32_t id = v->specials[si];
+                const gl_tok *t = &v->toks[id];
+                if (t->len == l && memcmp(v->text + t->off, text + i, l) == 0 &&
+                    special_usable(v, id, parse_special))
+                    present[id >> 3] |= (uint8_t)(1u << (id & 7));
             }
         }
     }
-    fragvec next = {0};
-    for (int32_t s = 0; any && s < v->n_specials && st == GLINT_OK; s++) {
+    int32_t n_cand = 0;
+    for (int32_t s = 0; s < v->n_specials; s++) {
         int32_t sid = v->specials[s];
-        const gl_tok *t = &v->toks[sid];
-        int32_t canon = gl_vocab_find(v, v->text + t->off, t->len);
-        if (canon < 0 || !(present[canon >> 3] & (1u << (canon & 7)))) continue;
-        if (!special_usable(v, sid, parse_special)) continue;
-        next.n = 0;
-        for (size_t f = 0; f < out->n && st == GLINT_OK; f++) {
-            frag fr = out->v[f];
-            if (fr.tok >= 0) {
-                st = frag_push(&next, fr);
-                continue;
-            }
-            const char *p = text + fr.off, *end = text + fr.off + fr.len;
-            for (;;) {
-                const char *m = find_bytes(p, (size_t)(end - p), v->text + t->off, t->len);
-                if (!m) break;
-                if (m > p) st = frag_push(&next, (frag){(size_t)(p - text), (size_t)(m - p), -1});
-                if (st == GLINT_OK) st = frag_push(&next, (frag){(size_t)(m - text), t->len, sid});
-                if (st != GLINT_OK) break;
-                p = m + t->len;
-            }
-            if (st == GLINT_OK && p < end)
-                st = frag_push(&next, (frag){(size_t)(p - text), (size_t)(end - p), -1});
-        }
-        fragvec tmp = *out;
-        *out = next;
-        next = tmp;
+        if (present[sid >> 3] & (1u << (sid & 7))) cand[n_cand++] = sid;
     }
-    free(next.v);
+
+    /* depth-first, left to right: a stack item is a token (tok >= 0) or a raw piece whose
+     * next candidate index is kept in `tok` as -1 - index */
+    st = frag_push(&stack, (frag){0, len, -1});
+    while (st == GLINT_OK && stack.n > 0) {
+        frag fr = stack.v[--stack.n];
+        if (fr.tok >= 0) {
+            st = frag_push(out, fr);
+            continue;
+        }
+        int32_t k = -1 - fr.tok;
+        const char *p = text + fr.off, *m = NULL;
+        const gl_tok *t = NULL;
+        for (; k < n_cand; k++) {
+            t = &v->toks[cand[k]];
+            if (t->len <= fr.len && (m = find_bytes(p, fr.len, v->text + t->off, t->len))) break;
+        }
+        if (!m) {
+            st = frag_push(out, (frag){fr.off, fr.len, -1});
+            continue;
+        }
+        /* cut at every occurrence, then push the pieces in reverse so the leftmost pops first */
+        size_t base = stack.n;
+        const char *end = p + fr.len;
+        while (st == GLINT_OK && m) {
+            if (m > p) st = frag_push(&stack, (frag){(size_t)(p - text), (size_t)(m - p), -2 - k});
+            if (st == GLINT_OK) st = frag_push(&stack, (frag){(size_t)(m - text), t->len, cand[k]});
+            p = m + t->len;
+            m = find_bytes(p, (size_t)(end - p), v->text + t->off, t->len);
+        }
+        if (st == GLINT_OK && p < end)
+            st = frag_push(&stack, (frag){(size_t)(p - text), (size_t)(end - p), -2 - k});
+        for (size_t i = base, j = stack.n; st == GLINT_OK && i + 1 < j; i++, j--) {
+            frag x = stack.v[i];
+            stack.v[i] = stack.v[j - 1];
+            stack.v[j - 1] = x;
+        }
+    }
+done:
+    if (st == GLINT_ERROR_OUT_OF_MEMORY && (!present || !cand)) st = GLINT_ERROR_OUT_OF_MEMORY;
+    free(stack.v);
+    free(cand);
     free(present);
     return st;
 }
@@ -733,7 +790,7 @@ glint_status gl_vocab_tokenize(const gl_vocab *v, const char *text, size_t len, 
         return st;
     }
     *n_out = ids.n;
-    if (out && cap) memcpy(out, ids.v, GL_MIN(cap, ids.n) * sizeof(int32_t));
+    if (out && cap && ids.n) memcpy(out, ids.v, GL_MIN(cap, ids.n) * sizeof(int32_t));
     free(ids.v);
     return ids.n > cap ? GLINT_ERROR_BUFFER_TOO_SMALL : GLINT_OK;
 }
@@ -741,8 +798,10 @@ glint_status gl_vocab_tokenize(const gl_vocab *v, const char *text, size_t len, 
 /* ---- detokenize ------------------------------------------------------------------------- */
 
 static glint_status emit(char *buf, size_t cap, size_t *n, const char *s, size_t len) {
-    if (*n + len <= cap) memcpy(buf + *n, s, len);
-    else if (*n < cap) memcpy(buf + *n, s, cap - *n);
+    if (len > 0 && *n + len <= cap)
+        memcpy(buf + *n, s, len);
+    else if (len > 0 && *n < cap)
+        memcpy(buf + *n, s, cap - *n);
     *n += len;
     return GLINT_OK;
 }
@@ -767,7 +826,9 @@ glint_status gl_vocab_token_to_piece(const gl_vocab *v, int32_t tok, bool specia
     case GL_TOKEN_TYPE_UNKNOWN:
         if (special) emit(buf, cap, &n, s, t->len);
         break;
-    case GL_TOKEN_TYPE_USER_DEFINED: emit(buf, cap, &n, s, t->len); break;
+    case GL_TOKEN_TYPE_USER_DEFINED:
+        emit(buf, cap, &n, s, t->len);
+        break;
     case GL_TOKEN_TYPE_BYTE:
         if (v->kind == GL_VOCAB_SPM && t->len == 6 && memcmp(s, "<0x", 3) == 0 && s[5] == '>' &&
             hexval(s[3]) >= 0 && hexval(s[4]) >= 0) {
@@ -804,7 +865,8 @@ glint_status gl_vocab_token_to_piece(const gl_vocab *v, int32_t tok, bool specia
             }
         }
         break;
-    default: break; /* unused / undefined tokens render as nothing */
+    default:
+        break; /* unused / undefined tokens render as nothing */
     }
     *n_out = n;
     return n > cap ? GLINT_ERROR_BUFFER_TOO_SMALL : GLINT_OK;

@@ -55,14 +55,14 @@ glint_status gl_vocab_token_to_piece(const gl_vocab *v, int32_t tok, bool specia
 /* A vocab described in memory (what gl_vocab_load reads from the GGUF). All pointers are
  * borrowed for the call only. */
 typedef struct gl_vocab_desc {
-    const char *model;   /* "llama" or "gpt2" */
-    const char *pre;     /* tokenizer.ggml.pre; NULL or "" = "default" */
+    const char *model; /* "llama" or "gpt2" */
+    const char *pre;   /* tokenizer.ggml.pre; NULL or "" = "default" */
     int64_t n_tokens;
     const gl_str *tokens;
-    const float *scores;   /* NULL: all 0 */
-    const int32_t *types;  /* gl_token_type per token; NULL: all NORMAL */
+    const float *scores;  /* NULL: all 0 */
+    const int32_t *types; /* gl_token_type per token; NULL: all NORMAL */
     int64_t n_merges;
-    const gl_str *merges;  /* "left right" (gpt2 only) */
+    const gl_str *merges; /* "left right" (gpt2 only) */
     /* special ids: -1 = absent (model default), out of range = ignored */
     int64_t bos, eos, unk, eot, eom, pad;
     int add_bos, add_eos, add_space_prefix; /* -1 = model default, else 0/1 */

@@ -14,7 +14,7 @@ typedef struct gl_tok {
 } gl_tok;
 
 typedef struct gl_merge {
-    uint32_t off;    /* left then right, concatenated, in gl_vocab.merge_text */
+    uint32_t off; /* left then right, concatenated, in gl_vocab.merge_text */
     uint32_t n_left, n_right;
 } gl_merge;
 
@@ -39,11 +39,14 @@ struct gl_vocab {
 
     int32_t *specials; /* control / user-defined / unknown tokens, longest text first */
     int32_t n_specials;
-    uint32_t *special_lens; /* distinct lengths of special texts */
+    uint32_t *special_lens; /* distinct lengths of special texts, ascending */
     int32_t n_special_lens;
+    int32_t *special_slots; /* open addressing: indices into specials by text hash, -1 empty */
+    uint64_t special_mask;
+    uint8_t special_first[32]; /* bit set of the first bytes of special texts */
 
-    int32_t byte_tok[256];      /* SPM: <0xNN> token; BPE: token of the byte's code point */
-    char byte_enc[256][2];      /* BPE: UTF-8 of GPT-2's code point for each byte */
+    int32_t byte_tok[256]; /* SPM: <0xNN> token; BPE: token of the byte's code point */
+    char byte_enc[256][2]; /* BPE: UTF-8 of GPT-2's code point for each byte */
     uint8_t byte_enc_len[256];
 };
 
@@ -59,7 +62,7 @@ glint_status gl_ivec_push(gl_ivec *a, int32_t x);
 typedef struct gl_bigram {
     double key;
     int32_t left, right;
-    uint32_t size;  /* SPM: bytes of left + right when queued */
+    uint32_t size;   /* SPM: bytes of left + right when queued */
     uint32_t n_left; /* BPE: bytes of left when queued (right is size - n_left) */
 } gl_bigram;
 typedef struct gl_heap {
