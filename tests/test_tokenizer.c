@@ -155,6 +155,13 @@ static void test_pretok(void) {
         /* deepseek-llm: newlines alone, letters with one leading space, CJK runs */
         {"deepseek-llm", "Hi you\n\n", "Hi| you|\n|\n"},
         {"deepseek-llm", "ab 12 \xe6\x88\x91\xe6\x83\xb3", "ab| |12| |\xe6\x88\x91\xe6\x83\xb3"},
+        /* seed-coder: no newlines glued to symbols */
+        {"seed-coder", "!!\n\nx", "!!|\n\n|x"},
+        /* gpt-4o / tekken: words split at case changes, contractions stay on the word */
+        {"gpt-4o", "HelloWorld HTTPServer ABC def", "Hello|World| HTTPServer| ABC| def"},
+        {"gpt-4o", "don't I'M 12345", "don't| I'M| |123|45"},
+        {"gpt-4o", "x //\n", "x| //\n"},
+        {"tekken", "HelloWorld 2024", "Hello|World| |2|0|2|4"},
         /* the default scheme splits punctuation runs before the GPT-2 pattern */
         {"default", "a+=b", "a|+=|b"},
     };

@@ -28,6 +28,12 @@ enum {
     PAT_SP_L,         /* \s?\p{L}+ */
     PAT_SP_P,         /* \s?\p{P}+ */
     PAT_BLOOM,        /*  ?[^(\s|.,!?…。，、।۔،)]+ */
+    PAT_SEED_CODER,   /* qwen2's with ?[^\s\p{L}\p{N}\r\n]+ (no newlines after symbols) */
+    PAT_TEKKEN, /* [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]*[\p{Ll}\p{Lm}\p{Lo}\p{M}]+|
+                   [^\r\n\p{L}\p{N}]?[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]+[\p{Ll}\p{Lm}\p{Lo}\p{M}]*|\p{N}|
+                    ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+ */
+    PAT_GPT4O,  /* tekken's with (?i:'s|'t|'re|'ve|'m|'ll|'d)? after each letter run and
+                   \p{N}{1,3} */
 };
 
 typedef struct cp_range {
@@ -187,7 +193,65 @@ static size_t m_gpt2(const seg *g, size_t i) {
     return m_ws_not_before_nonws(g, i);
 }
 
-static size_t m_llama3(const seg *g, size_t i, size_t max_digits) {
+/* Letter classes of the case-splitting patterns: U = [\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}],
+ * W = [\p{Ll}\p{Lm}\p{Lo}\p{M}]. */
+static bool is_u(const seg *g, size_t i) {
+    return i < g->e && (((g->f[i] & F_L) && !(g->f[i] & GL_UCD_LOWER)) || (g->f[i] & F_M));
+}
+static bool is_w(const seg *g, size_t i) {
+    return i < g->e && (((g->f[i] & F_L) && !(g->f[i] & GL_UCD_UPPER)) || (g->f[i] & F_M));
+}
+static size_t run_u(const seg *g, size_t i) {
+    size_t j = i;
+    while (is_u(g, j)) j++;
+    return j - i;
+}
+static size_t run_w(const seg *g, size_t i) {
+    size_t j = i;
+    while (is_w(g, j)) j++;
+    return j - i;
+}
+
+/* U*W+ from j, backtracking U* (U and W overlap): the end offset, or 0. */
+static size_t m_u_star_w_plus(const seg *g, size_t j) {
+    size_t a = run_u(g, j);
+    for (size_t k = a + 1; k-- > 0;) {
+        if (is_w(g, j + k)) return j + k + run_w(g, j + k);
+    }
+    return 0;
+}
+/* U+W* from j: the end offset, or 0. */
+static size_t m_u_plus_w_star(const seg *g, size_t j) {
+    size_t a = run_u(g, j);
+    return a ? j + a + run_w(g, j + a) : 0;
+}
+
+static size_t m_case_split(const seg *g, size_t i, size_t max_digits, bool contractions) {
+    /* [^\r\n\p{L}\p{N}]? before either letter alternative: with it first, then without */
+    bool pre = !is_crlf(g->c[i]) && !has(g, i, F_L | F_N);
+    for (int alt = 0; alt < 2; alt++) {
+        for (int with = pre ? 1 : 0; with >= 0; with--) {
+            size_t j = i + (size_t)with;
+            size_t end = alt == 0 ? m_u_star_w_plus(g, j) : m_u_plus_w_star(g, j);
+            if (end)
+                return end - i + (contractions && end < g->e ? m_contraction(g, end, true) : 0);
+        }
+    }
+    if (has(g, i, F_N)) return GL_MIN(run(g, i, F_N), max_digits);
+    /*  ?[^\s\p{L}\p{N}]+[\r\n/]* */
+    {
+        size_t j = i;
+        if (g->c[j] == ' ' && is_other(g, j + 1)) j++;
+        if (is_other(g, j)) {
+            while (is_other(g, j)) j++;
+            while (j < g->e && (is_crlf(g->c[j]) || g->c[j] == '/')) j++;
+            return j - i;
+        }
+    }
+    return m_ws_tail3(g, i);
+}
+
+static size_t m_llama3(const seg *g, size_t i, size_t max_digits, bool newlines_after_symbols) {
     size_t m = m_contraction(g, i, true);
     if (m) return m;
     /* [^\r\n\p{L}\p{N}]?\p{L}+ */
@@ -203,8 +267,8 @@ static size_t m_llama3(const seg *g, size_t i, size_t max_digits) {
         size_t j = i;
         if (g->c[j] == ' ' && is_other(g, j + 1)) j++;
         if (is_other(g, j)) {
-            while (is_other(g, j)) j++;
-            while (j < g->e && is_crlf(g->c[j])) j++;
+            while (is_other(g, j) && (newlines_after_symbols || !is_crlf(g->c[j]))) j++;
+            while (newlines_after_symbols && j < g->e && is_crlf(g->c[j])) j++;
             return j - i;
         }
     }
@@ -284,9 +348,15 @@ static size_t match_at(int pat, const seg *g, size_t i) {
     case PAT_GPT2:
         return m_gpt2(g, i);
     case PAT_LLAMA3:
-        return m_llama3(g, i, 3);
+        return m_llama3(g, i, 3, true);
     case PAT_QWEN2:
-        return m_llama3(g, i, 1);
+        return m_llama3(g, i, 1, true);
+    case PAT_SEED_CODER:
+        return m_llama3(g, i, 1, false);
+    case PAT_TEKKEN:
+        return m_case_split(g, i, 1, false);
+    case PAT_GPT4O:
+        return m_case_split(g, i, 3, true);
     case PAT_DS3:
         return m_ds3(g, i);
     case PAT_N1:
@@ -346,7 +416,7 @@ typedef struct scheme {
 static const scheme schemes[] = {
     {"default|", {.name = "default", PATS(PAT_PUNCT, PAT_GPT2, PAT_NPLUS, PAT_ASCII_D3)}},
     {"llama3|llama-v3|llama-bpe|falcon3|falcon-h1|pixtral|midm-2.0|lfm2",
-     {.name = "llama3", PATS(PAT_LLAMA3), .ignore_merges = true}},
+     {.name = "llama3", PATS(PAT_LLAMA3), .ignore_merges = true, .add_bos = true}},
     {"dbrx|smaug-bpe|chatglm-bpe|glm4", {.name = "llama3", PATS(PAT_LLAMA3)}},
     {"deepseek-llm",
      {.name = "deepseek-llm",
@@ -360,8 +430,12 @@ static const scheme schemes[] = {
      {.name = "gpt2", PATS(PAT_GPT2)}},
     {"starcoder|refact|command-r|smollm|codeshell|exaone|minerva-7b",
      {.name = "starcoder", PATS(PAT_N1, PAT_GPT2)}},
-    {"qwen2|deepseek-r1-qwen|kormo|megrez|stablelm2|hunyuan|grok-2",
+    {"qwen2|deepseek-r1-qwen|kormo|megrez|stablelm2|hunyuan|grok-2|bailingmoe|bailingmoe2|"
+     "llada-moe",
      {.name = "qwen2", PATS(PAT_QWEN2)}},
+    {"seed-coder", {.name = "seed-coder", PATS(PAT_SEED_CODER)}},
+    {"tekken", {.name = "tekken", PATS(PAT_TEKKEN), .ignore_merges = true, .add_bos = true}},
+    {"gpt-4o|llama4|minimax-m2", {.name = "gpt-4o", PATS(PAT_GPT4O)}},
     {"poro-chat|bloom|gpt3-finnish", {.name = "bloom", PATS(PAT_BLOOM)}},
     {"viking", {.name = "viking", PATS(PAT_BLOOM, PAT_N1)}},
 };

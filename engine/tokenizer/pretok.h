@@ -14,6 +14,7 @@ typedef struct gl_pretok {
     uint8_t n_patterns;
     uint8_t patterns[GL_PRETOK_MAX_PATTERNS];
     bool ignore_merges; /* a whole piece that is a token is taken as is (llama3, tekken) */
+    bool add_bos;       /* BOS is added by default (llama.cpp's choice for these schemes) */
 } gl_pretok;
 
 /* The scheme for a tokenizer.ggml.pre value (empty = "default"). False if unknown. */

@@ -370,8 +370,7 @@ glint_status gl_vocab_create(const gl_vocab_desc *d, gl_vocab **out, gl_err *err
     v->eot = check_id(d->eot, v->n_tokens, "eot", -1);
     v->eom = check_id(d->eom, v->n_tokens, "eom", -1);
     v->pad = check_id(d->pad, v->n_tokens, "padding", -1);
-    bool llama3_like = v->pre.ignore_merges;
-    v->add_bos = d->add_bos >= 0 ? d->add_bos != 0 : (spm || llama3_like);
+    v->add_bos = d->add_bos >= 0 ? d->add_bos != 0 : (spm || v->pre.add_bos);
     v->add_eos = d->add_eos >= 0 ? d->add_eos != 0 : false;
     v->add_space_prefix = d->add_space_prefix >= 0 ? d->add_space_prefix != 0 : spm;
 
