@@ -267,9 +267,13 @@ static bool vb_add_raw(vocab_builder *vb, const char *text) {
     return true;
 }
 
+/* Adds the piece after its prefixes of two characters and more ("▁t", "▁th", then "▁the"):
+ * SentencePiece only builds a piece by merging pieces that exist, so this keeps every piece
+ * reachable from text. */
 static bool vb_add(vocab_builder *vb, const char *piece) {
     char buf[96];
     size_t o = 0;
+    int n_chars = 0;
     for (const char *p = piece; *p && o + 4 < sizeof buf; p++) {
         if (*p == '_') {
             buf[o++] = (char)0xe2;
@@ -278,9 +282,10 @@ static bool vb_add(vocab_builder *vb, const char *piece) {
         } else {
             buf[o++] = *p;
         }
+        buf[o] = 0;
+        if (++n_chars >= 2 && !vb_add_raw(vb, buf)) return false;
     }
-    buf[o] = 0;
-    return vb_add_raw(vb, buf);
+    return n_chars >= 2 || vb_add_raw(vb, buf);
 }
 
 static void vb_free(vocab_builder *vb) {

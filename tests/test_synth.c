@@ -3,6 +3,7 @@
 #include "gguf.h"
 #include "synth.h"
 #include "test_util.h"
+#include "tokenizer/vocab.h"
 #include "types.h"
 
 #include <math.h>
@@ -140,6 +141,62 @@ static void check_vocab(const gl_gguf *g, int32_t n_vocab) {
     CHECK(has_the);
     free(scores);
     free(types);
+}
+
+/* The tokenizer takes the vocab: special ids, text round trip, readable pieces. */
+static void check_tokenizer(const gl_gguf *g, int32_t n_vocab) {
+    gl_vocab *v = NULL;
+    gl_err e = {{0}};
+    glint_status st = gl_vocab_load(g, &v, &e);
+    CHECK_MSG(st == GLINT_OK, "gl_vocab_load: %s: %s", glint_status_string(st), e.msg);
+    if (st != GLINT_OK) return;
+    CHECK_EQ_INT(gl_vocab_n_tokens(v), n_vocab);
+    CHECK_EQ_INT(gl_vocab_bos(v), 1);
+    CHECK_EQ_INT(gl_vocab_eos(v), 2);
+    CHECK(gl_vocab_add_bos(v));
+    CHECK(gl_vocab_is_eog(v, 2));
+    CHECK(strcmp(gl_vocab_model_name(v), "llama") == 0);
+
+    const char *text = "Once upon a time, there was a little cat.\nIt said: \"hi\" @ 42!";
+    int32_t ids[256];
+    size_t n = 0;
+    st = gl_vocab_tokenize(v, text, strlen(text), true, false, ids, 256, &n);
+    CHECK_STATUS(st, GLINT_OK);
+    CHECK(n > 2 && n < 64 && ids[0] == 1);
+    /* whole words are single tokens */
+    int32_t the = gl_vocab_find(v, "\xe2\x96\x81the", 6);
+    CHECK(the > 258);
+    size_t n_the = 0;
+    int32_t the_ids[4];
+    CHECK_STATUS(gl_vocab_tokenize(v, "the", 3, false, false, the_ids, 4, &n_the), GLINT_OK);
+    CHECK_MSG(n_the == 1 && the_ids[0] == the, "\"the\" -> %zu tokens, first %d, want [%d]", n_the,
+              n_the ? the_ids[0] : -1, the);
+    /* detokenizes back to the text (with SentencePiece's leading space) */
+    char out[512];
+    size_t o = 0;
+    for (size_t i = 1; i < n && st == GLINT_OK; i++) {
+        size_t len = 0;
+        st = gl_vocab_token_to_piece(v, ids[i], false, out + o, sizeof out - 1 - o, &len);
+        o += len;
+    }
+    out[o] = 0;
+    CHECK_MSG(st == GLINT_OK && o == strlen(text) + 1 && out[0] == ' ' &&
+                  strcmp(out + 1, text) == 0,
+              "round trip gave '%s'", out);
+    /* every normal token renders as printable ASCII, so random ids read as text */
+    int bad = 0;
+    for (int32_t t = 259; t < n_vocab; t++) {
+        char piece[64];
+        size_t len = 0;
+        if (gl_vocab_token_to_piece(v, t, false, piece, sizeof piece, &len) != GLINT_OK ||
+            len == 0) {
+            bad++;
+            continue;
+        }
+        for (size_t j = 0; j < len; j++) bad += piece[j] < 0x20 || piece[j] > 0x7e;
+    }
+    CHECK_EQ_INT(bad, 0);
+    gl_vocab_free(v);
 }
 
 typedef struct want_tensor {
@@ -285,7 +342,10 @@ static void test_types(void) {
         CHECK_EQ_INT(gl_gguf_version(g), 3);
         check_keys(g, type);
         check_tensors(g, type);
-        if (ti == 0) check_vocab(g, 512);
+        if (ti == 0) {
+            check_vocab(g, 512);
+            check_tokenizer(g, 512);
+        }
         /* gl_synth_tensor_bytes gives the stored bytes, for arbitrary pieces too */
         const gl_gguf_tensor *t = gl_gguf_find_tensor(g, "blk.1.ffn_down.weight");
         if (t) {
