@@ -515,6 +515,46 @@ static void test_vocab_file(const char *name, bool expect_supported) {
     gl_vocab_free(v);
 }
 
+/* Chat-template text with parse_special: control tokens are matched, and Phi-3's swallow the
+ * whitespace after them (the vocab is named "Phi3"), while llama-spm's do not. */
+static void test_special_parsing(void) {
+    char path[1024];
+    if (!gl_test_model_path("llama.cpp-vocab/ggml-vocab-phi-3.gguf", path, sizeof(path))) return;
+    gl_gguf *g = NULL;
+    gl_vocab *v = NULL;
+    gl_err err = {{0}};
+    if (gl_gguf_open(path, &g, &err) != GLINT_OK || gl_vocab_load(g, &v, &err) != GLINT_OK) {
+        CHECK_MSG(false, "phi-3: %s", err.msg);
+        gl_gguf_close(g);
+        return;
+    }
+    gl_gguf_close(g);
+    int32_t user = gl_vocab_find(v, "<|user|>", 8), end = gl_vocab_find(v, "<|end|>", 7);
+    int32_t asst = gl_vocab_find(v, "<|assistant|>", 13);
+    int32_t hello = gl_vocab_find(v, "\xe2\x96\x81Hello", 8);
+    CHECK(user == 32010 && end == 32007 && asst == 32001 && hello > 0);
+    CHECK(gl_vocab_is_eog(v, end));   /* by name */
+    CHECK(gl_vocab_is_eog(v, 32000)); /* eos <|endoftext|> */
+    CHECK(!gl_vocab_is_eog(v, asst));
+    const char *chat = "<|user|>\nHello<|end|>\n<|assistant|>\n";
+    int32_t want[] = {1, user, hello, end, asst};
+    check_tokens("phi-3 chat", v, chat, true, true, want, GL_ARRAY_LEN(want));
+    /* without parse_special the same text is plain text */
+    size_t n = 0;
+    int32_t *ids = tokenize(v, chat, strlen(chat), false, false, &n);
+    bool any_special = false;
+    for (size_t i = 0; ids && i < n; i++) any_special |= ids[i] == user || ids[i] == end;
+    CHECK(ids && n > 10 && !any_special);
+    free(ids);
+    /* control pieces render only when asked */
+    char p[32];
+    CHECK_STATUS(gl_vocab_token_to_piece(v, end, true, p, sizeof(p), &n), GLINT_OK);
+    CHECK(n == 7 && memcmp(p, "<|end|>", 7) == 0);
+    CHECK_STATUS(gl_vocab_token_to_piece(v, end, false, p, sizeof(p), &n), GLINT_OK);
+    CHECK_EQ_INT(n, 0);
+    gl_vocab_free(v);
+}
+
 static void test_stories(void) {
     char path[1024];
     if (!gl_test_model_path("stories260K/stories260K.gguf", path, sizeof(path))) return;
@@ -579,6 +619,7 @@ int main(void) {
     };
     for (size_t i = 0; i < GL_ARRAY_LEN(files); i++)
         test_vocab_file(files[i].file, files[i].supported);
+    test_special_parsing();
     test_stories();
     return gl_test_finish("test_tokenizer");
 }

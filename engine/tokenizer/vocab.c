@@ -158,6 +158,10 @@ static const char *const eot_names[] = {
     "<end_of_utterance>",
 };
 
+static char ascii_lower_c(char c) {
+    return (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+}
+
 static int32_t check_id(int64_t id, int32_t n_tokens, const char *what, int32_t dflt) {
     if (id < 0 || id == UINT32_MAX) return dflt < n_tokens ? dflt : -1; /* UINT32_MAX: "none" */
     if (id >= n_tokens) {
@@ -166,6 +170,16 @@ static int32_t check_id(int64_t id, int32_t n_tokens, const char *what, int32_t 
         return dflt < n_tokens ? dflt : -1;
     }
     return (int32_t)id;
+}
+
+static bool contains_ci(const char *hay, const char *needle) {
+    size_t n = strlen(needle);
+    for (const char *h = hay; *h; h++) {
+        size_t i = 0;
+        while (i < n && h[i] && ascii_lower_c(h[i]) == needle[i]) i++;
+        if (i == n) return true;
+    }
+    return false;
 }
 
 /* Order of special tokens: longest text first, then by id. */
@@ -397,6 +411,25 @@ glint_status gl_vocab_create(const gl_vocab_desc *d, gl_vocab **out, gl_err *err
     }
     if (v->eom >= 0) v->eog[v->eom] = 1;
 
+    /* Phi-3's special tokens swallow the whitespace after them (its tokenizer.json says rstrip),
+     * which llama.cpp applies by model name. */
+    if (d->name && (contains_ci(d->name, "phi-3") || contains_ci(d->name, "phi3"))) {
+        for (int32_t i = 0; i < v->n_tokens; i++) {
+            uint8_t t = v->toks[i].type;
+            if (t == GL_TOKEN_TYPE_CONTROL || t == GL_TOKEN_TYPE_USER_DEFINED ||
+                t == GL_TOKEN_TYPE_UNKNOWN)
+                v->toks[i].strip = GL_STRIP_RIGHT;
+        }
+        static const struct {
+            const char *text;
+            uint8_t strip;
+        } fix[] = {{"</s>", GL_STRIP_RIGHT}, {"<unk>", 0}, {"<s>", 0}, {"<|endoftext|>", 0}};
+        for (size_t k = 0; k < GL_ARRAY_LEN(fix); k++) {
+            int32_t id = gl_vocab_find(v, fix[k].text, strlen(fix[k].text));
+            if (id >= 0) v->toks[id].strip = fix[k].strip;
+        }
+    }
+
     if (build_specials(v) != GLINT_OK) goto oom;
 
     /* byte fallback tokens */
@@ -492,6 +525,13 @@ glint_status gl_vocab_load(const gl_gguf *g, gl_vocab **out, gl_err *err) {
         return st;
     }
     d.pre = pre;
+    char name[256];
+    if (gl_gguf_get_str(g, "general.name", &s, NULL) == GLINT_OK) {
+        size_t l = GL_MIN(s.len, sizeof(name) - 1);
+        memcpy(name, s.ptr, l);
+        name[l] = 0;
+        d.name = name;
+    }
 
     int64_t ti = gl_gguf_find_key(g, "tokenizer.ggml.tokens");
     if (ti < 0 || gl_gguf_kv_type(g, ti) != GL_GGUF_ARRAY ||
@@ -667,6 +707,10 @@ static const char *find_bytes(const char *h, size_t hn, const char *nd, size_t n
     return NULL;
 }
 
+static bool is_c_space(char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r');
+}
+
 static bool special_usable(const gl_vocab *v, int32_t id, bool parse_special) {
     uint8_t t = v->toks[id].type;
     if (t == GL_TOKEN_TYPE_USER_DEFINED) return true;
@@ -738,9 +782,14 @@ static glint_status partition(const gl_vocab *v, const char *text, size_t len, b
         size_t base = stack.n;
         const char *end = p + fr.len;
         while (st == GLINT_OK && m) {
-            if (m > p) st = frag_push(&stack, (frag){(size_t)(p - text), (size_t)(m - p), -2 - k});
+            size_t left = (size_t)(m - p);
+            if (t->strip & GL_STRIP_LEFT)
+                while (left > 0 && is_c_space(p[left - 1])) left--;
+            if (left > 0) st = frag_push(&stack, (frag){(size_t)(p - text), left, -2 - k});
             if (st == GLINT_OK) st = frag_push(&stack, (frag){(size_t)(m - text), t->len, cand[k]});
             p = m + t->len;
+            if (t->strip & GL_STRIP_RIGHT)
+                while (p < end && is_c_space(*p)) p++;
             m = find_bytes(p, (size_t)(end - p), v->text + t->off, t->len);
         }
         if (st == GLINT_OK && p < end)

@@ -66,6 +66,7 @@ typedef struct gl_vocab_desc {
     /* special ids: -1 = absent (model default), out of range = ignored */
     int64_t bos, eos, unk, eot, eom, pad;
     int add_bos, add_eos, add_space_prefix; /* -1 = model default, else 0/1 */
+    const char *name; /* general.name, or NULL: some models' special tokens strip spaces */
 } gl_vocab_desc;
 
 /* A desc with every id and flag at "absent". */

@@ -10,8 +10,11 @@ typedef enum gl_vocab_kind { GL_VOCAB_SPM, GL_VOCAB_BPE } gl_vocab_kind;
 typedef struct gl_tok {
     uint32_t off, len; /* text in gl_vocab.text */
     float score;
-    uint8_t type; /* gl_token_type */
+    uint8_t type;  /* gl_token_type */
+    uint8_t strip; /* GL_STRIP_*: whitespace a special token swallows on its sides */
 } gl_tok;
+
+enum { GL_STRIP_LEFT = 1, GL_STRIP_RIGHT = 2 };
 
 typedef struct gl_merge {
     uint32_t off; /* left then right, concatenated, in gl_vocab.merge_text */
