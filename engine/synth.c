@@ -9,6 +9,7 @@
 
 #include <math.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,8 +153,11 @@ static void *fill_rows(void *arg) {
     for (int64_t r = j->row0; r < j->row1; r++) {
         const uint64_t r_begin = (uint64_t)r * t->row_size, r_end = r_begin + t->row_size;
         const uint64_t lo = GL_MAX(r_begin, j->off), hi = GL_MIN(r_end, j->off + j->size);
-        if (lo == r_begin && hi == r_end) { /* whole row inside the piece */
-            make_row(t, r, tmp, j->dst + (r_begin - j->off));
+        uint8_t *direct = j->dst + (lo - j->off);
+        /* A whole row at an aligned address is made in place; anything else via row_buf
+         * (block structs and floats must not be stored misaligned). */
+        if (lo == r_begin && hi == r_end && (uintptr_t)direct % 8 == 0) {
+            make_row(t, r, tmp, direct);
         } else {
             make_row(t, r, tmp, row_buf);
             memcpy(j->dst + (lo - j->off), row_buf + (lo - r_begin), hi - lo);
