@@ -11,6 +11,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* ---- helpers ---------------------------------------------------------------------------- */
 
@@ -398,6 +399,108 @@ static void test_bpe_small(void) {
     CHECK_STATUS(gl_vocab_create(&d, &v, &err), GLINT_ERROR_INVALID_FILE);
 }
 
+/* ---- loading from GGUF: metadata errors --------------------------------------------------- */
+
+typedef enum gguf_variant {
+    GV_OK,
+    GV_NO_MODEL,
+    GV_MODEL_T5,
+    GV_PRE_UNKNOWN,
+    GV_NO_TOKENS,
+    GV_SCORES_SHORT,
+    GV_TYPES_FLOAT,
+    GV_NO_MERGES,
+} gguf_variant;
+
+/* Writes a small byte-level BPE vocab GGUF (ids 0..255 = bytes, 256 = "ab", 257 = "<|eot_id|>")
+ * with one defect and loads it. */
+static glint_status load_variant(gguf_variant var, gl_vocab **v, gl_err *err) {
+    char path[512];
+    snprintf(path, sizeof(path), "%s/tok_variant_%d.%ld.gguf", GLINT_TEST_TMP, (int)var,
+             (long)getpid());
+    char store[256][4];
+    gl_str toks[258];
+    for (int b = 0; b < 256; b++) {
+        size_t l = gl_utf8_encode(gl_byte_to_cp((uint8_t)b), store[b]);
+        toks[b] = (gl_str){store[b], l};
+    }
+    toks[256] = S("ab");
+    toks[257] = S("<|eot_id|>");
+    int32_t types[258];
+    float scores[258];
+    for (int i = 0; i < 258; i++) {
+        types[i] = i == 257 ? 3 : 1;
+        scores[i] = 0;
+    }
+    gl_str merges[] = {S("a b")};
+    gl_gguf_writer *w = NULL;
+    if (gl_gguf_writer_create(&w) != GLINT_OK) return GLINT_ERROR_OUT_OF_MEMORY;
+    if (var != GV_NO_MODEL)
+        gl_gguf_writer_set_str(w, "tokenizer.ggml.model", var == GV_MODEL_T5 ? "t5" : "gpt2");
+    gl_gguf_writer_set_str(w, "tokenizer.ggml.pre", var == GV_PRE_UNKNOWN ? "foo-bar" : "qwen2");
+    if (var != GV_NO_TOKENS) gl_gguf_writer_set_arr_str(w, "tokenizer.ggml.tokens", toks, 258);
+    gl_gguf_writer_set_arr(w, "tokenizer.ggml.scores", GL_GGUF_FLOAT32, scores,
+                           var == GV_SCORES_SHORT ? 257 : 258);
+    if (var == GV_TYPES_FLOAT)
+        gl_gguf_writer_set_arr(w, "tokenizer.ggml.token_type", GL_GGUF_FLOAT32, scores, 258);
+    else
+        gl_gguf_writer_set_arr(w, "tokenizer.ggml.token_type", GL_GGUF_INT32, types, 258);
+    if (var != GV_NO_MERGES) gl_gguf_writer_set_arr_str(w, "tokenizer.ggml.merges", merges, 1);
+    gl_gguf_writer_set_u32(w, "tokenizer.ggml.bos_token_id", 99999); /* outside: ignored */
+    gl_gguf_writer_set_u32(w, "tokenizer.ggml.eos_token_id", 257);
+    gl_gguf_writer_set_bool(w, "tokenizer.ggml.add_bos_token", true);
+    glint_status st = gl_gguf_writer_write(w, path, err);
+    gl_gguf_writer_free(w);
+    if (st != GLINT_OK) return st;
+    gl_gguf *g = NULL;
+    st = gl_gguf_open(path, &g, err);
+    if (st == GLINT_OK) st = gl_vocab_load(g, v, err);
+    gl_gguf_close(g);
+    remove(path);
+    return st;
+}
+
+static void test_gguf_errors(void) {
+    static const struct {
+        gguf_variant var;
+        glint_status want;
+        const char *msg; /* a word the error must name */
+    } cases[] = {
+        {GV_NO_MODEL, GLINT_ERROR_INVALID_FILE, "tokenizer.ggml.model"},
+        {GV_MODEL_T5, GLINT_ERROR_UNSUPPORTED, "t5"},
+        {GV_PRE_UNKNOWN, GLINT_ERROR_UNSUPPORTED, "foo-bar"},
+        {GV_NO_TOKENS, GLINT_ERROR_INVALID_FILE, "tokenizer.ggml.tokens"},
+        {GV_SCORES_SHORT, GLINT_ERROR_INVALID_FILE, "tokenizer.ggml.scores"},
+        {GV_TYPES_FLOAT, GLINT_ERROR_INVALID_FILE, "tokenizer.ggml.token_type"},
+        {GV_NO_MERGES, GLINT_ERROR_INVALID_FILE, "tokenizer.ggml.merges"},
+    };
+    for (size_t i = 0; i < GL_ARRAY_LEN(cases); i++) {
+        gl_vocab *v = NULL;
+        gl_err err = {{0}};
+        glint_status st = load_variant(cases[i].var, &v, &err);
+        CHECK_MSG(st == cases[i].want && v == NULL && strstr(err.msg, cases[i].msg),
+                  "variant %d: got %s (\"%s\"), want %s naming '%s'", (int)cases[i].var,
+                  glint_status_string(st), err.msg, glint_status_string(cases[i].want),
+                  cases[i].msg);
+        gl_vocab_free(v);
+    }
+    gl_vocab *v = NULL;
+    gl_err err = {{0}};
+    CHECK_STATUS(load_variant(GV_OK, &v, &err), GLINT_OK);
+    if (!v) {
+        fprintf(stderr, "    %s\n", err.msg);
+        return;
+    }
+    CHECK_EQ_INT(gl_vocab_n_tokens(v), 258);
+    CHECK_EQ_INT(gl_vocab_bos(v), -1); /* 99999 is outside the vocab */
+    CHECK_EQ_INT(gl_vocab_eos(v), 257);
+    CHECK(!gl_vocab_add_bos(v)); /* asked for, but there is no BOS token */
+    CHECK(gl_vocab_is_eog(v, 257));
+    CHECK(strcmp(gl_vocab_pre_name(v), "qwen2") == 0);
+    check_tokens("gguf vocab", v, "ab1<|eot_id|>", true, true, (int32_t[]){256, '1', 257}, 3);
+    gl_vocab_free(v);
+}
+
 /* ---- llama.cpp's vocab test set --------------------------------------------------------- */
 
 typedef struct vocab_case {
@@ -607,6 +710,7 @@ int main(void) {
     test_pretok();
     test_spm_small();
     test_bpe_small();
+    test_gguf_errors();
 
     static const vocab_case files[] = {
         {"llama.cpp-vocab/ggml-vocab-llama-spm.gguf", true},
