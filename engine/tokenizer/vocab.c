@@ -272,8 +272,7 @@ static glint_status build_merges(gl_vocab *v, const gl_vocab_desc *d, gl_err *er
         const char *sp = s.len > 1 ? memchr(s.ptr + 1, ' ', s.len - 1) : NULL;
         if (!sp) {
             GL_LOGW("tokenizer: merge %lld has no space; ignored", (long long)i);
-            n++; /* keep ranks equal to array indices */
-            v->merges[n - 1] = (gl_merge){0, 0, 0};
+            v->merges[n++] = (gl_merge){0, 0, 0}; /* keeps ranks equal to array indices */
             continue;
         }
         uint32_t nl = (uint32_t)(sp - s.ptr), nr = (uint32_t)(s.len - nl - 1);
@@ -801,7 +800,6 @@ static glint_status partition(const gl_vocab *v, const char *text, size_t len, b
         }
     }
 done:
-    if (st == GLINT_ERROR_OUT_OF_MEMORY && (!present || !cand)) st = GLINT_ERROR_OUT_OF_MEMORY;
     free(stack.v);
     free(cand);
     free(present);
