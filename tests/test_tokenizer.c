@@ -149,6 +149,12 @@ static void test_pretok(void) {
         {"llama-bpe", "\tfoo", "\tfoo"},
         {"llama-bpe", "a  ", "a|  "},
         {"llama-bpe", "!!\n\nx", "!!\n\n|x"},
+        /* splits behind the llama3 ids in llama.cpp's test-tokenizer-0 */
+        {"llama-bpe", "Hello, y'all! How", "Hello|,| y|'all|!| How"},
+        {"llama-bpe", "   Hello\n =", "  | Hello|\n| ="},
+        {"llama-bpe", "3333333", "333|333|3"},
+        {"llama-bpe", ") \xf0\x9f\x98\xb6\xe2\x80\x8d\xf0\x9f\x8c\xab\xef\xb8\x8f (m",
+         ")| \xf0\x9f\x98\xb6\xe2\x80\x8d\xf0\x9f\x8c\xab\xef\xb8\x8f| (|m"},
         /* qwen2: single digits */
         {"qwen2", "2024", "2|0|2|4"},
         /* refact/starcoder: digits split first, so no space is glued to them */
