@@ -200,13 +200,6 @@ static inline bool ranks_before(gl_cand a, gl_cand b) {
     return a.logit > b.logit || (a.logit == b.logit && a.id < b.id);
 }
 
-static int cmp_cand(const void *pa, const void *pb) {
-    const gl_cand *a = pa, *b = pb;
-    if (ranks_before(*a, *b)) return -1;
-    if (ranks_before(*b, *a)) return 1;
-    return 0;
-}
-
 /* Min-heap by rank (the root is the worst kept candidate). */
 static void heap_sift_down(gl_cand *h, int32_t n, int32_t i) {
     for (;;) {
@@ -221,14 +214,27 @@ static void heap_sift_down(gl_cand *h, int32_t n, int32_t i) {
     }
 }
 
-/* Keeps the k best of c[0..n) in c[0..k), in no particular order. O(n log k). */
+/* Moves the k best of c[0..n) to c[0..k), in no particular order. O(n log k). */
 static void select_top_k(gl_cand *c, int32_t n, int32_t k) {
     for (int32_t i = k / 2 - 1; i >= 0; i--) heap_sift_down(c, k, i);
     for (int32_t i = k; i < n; i++) {
-        if (ranks_before(c[i], c[0])) {
+        if (ranks_before(c[i], c[0])) { /* swap, so c stays a permutation of its input */
+            gl_cand t = c[0];
             c[0] = c[i];
+            c[i] = t;
             heap_sift_down(c, k, 0);
         }
+    }
+}
+
+/* Sorts c[0..n) best first. Heapsort: in place, no allocation (qsort may allocate). */
+static void sort_by_rank(gl_cand *c, int32_t n) {
+    for (int32_t i = n / 2 - 1; i >= 0; i--) heap_sift_down(c, n, i);
+    for (int32_t end = n - 1; end > 0; end--) { /* the worst left goes to the back */
+        gl_cand t = c[0];
+        c[0] = c[end];
+        c[end] = t;
+        heap_sift_down(c, end, 0);
     }
 }
 
@@ -295,8 +301,19 @@ glint_status glint_sampler_sample_logits(glint_sampler *smp, const float *logits
 
     /* top-p: the shortest prefix (by rank) whose mass reaches top_p, at least one token */
     if (use_top_p) {
-        qsort(c, (size_t)n, sizeof *c, cmp_cand);
         const double target = (double)p->top_p * z;
+        /* Sort only a head of the best candidates big enough to hold the nucleus: select the
+         * best k, and grow k until their mass reaches the target (usually k = 256 does). */
+        for (int32_t k = GL_MIN(n, 256);; k = GL_MIN(n, k * 4)) {
+            if (k < n) select_top_k(c, n, k);
+            double head = 0.0;
+            for (int32_t i = 0; i < k; i++) head += exp((double)c[i].logit - max_l);
+            if (head >= target || k == n) {
+                sort_by_rank(c, k);
+                n = k;
+                break;
+            }
+        }
         double cum = 0.0;
         for (int32_t i = 0; i < n; i++) {
             cum += exp((double)c[i].logit - max_l);

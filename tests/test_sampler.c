@@ -302,6 +302,51 @@ static void test_large_vocab(void) {
     free(l);
 }
 
+static int cmp_desc(const void *a, const void *b) {
+    const float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+/* top-p / min-p over a big random vocab: every draw lies inside the set computed here. */
+static void test_nucleus_large(void) {
+    enum { N = 3000 };
+    float *l = malloc(N * sizeof *l), *sorted = malloc(N * sizeof *sorted);
+    uint64_t rs = 21;
+    for (int i = 0; i < N; i++) l[i] = 2.0f * gl_test_randf(&rs);
+    memcpy(sorted, l, N * sizeof *l);
+    qsort(sorted, N, sizeof *sorted, cmp_desc);
+    const float top_ps[] = {0.3f, 0.6f, 0.9f};
+    for (size_t k = 0; k < GL_ARRAY_LEN(top_ps); k++) {
+        double z = 0, cum = 0;
+        for (int i = 0; i < N; i++) z += exp(sorted[i] - sorted[0]);
+        float cut = sorted[N - 1];
+        for (int i = 0; i < N; i++) {
+            cum += exp(sorted[i] - sorted[0]);
+            if (cum >= top_ps[k] * z) {
+                cut = sorted[i];
+                break;
+            }
+        }
+        glint_sampler_params p = base_params();
+        p.top_p = top_ps[k];
+        p.seed = 5 + k;
+        glint_sampler *smp = NULL;
+        CHECK_STATUS(glint_sampler_create(&p, &smp), GLINT_OK);
+        int outside = 0, at_cut = 0;
+        for (int d = 0; d < 3000 && smp; d++) {
+            int32_t tok = -1;
+            glint_sampler_sample_logits(smp, l, N, &tok);
+            if (tok < 0 || tok >= N || l[tok] < cut) outside++;
+            at_cut += tok >= 0 && tok < N && l[tok] < sorted[0] - 0.9f * (sorted[0] - cut);
+        }
+        CHECK_MSG(outside == 0, "top_p %.1f: %d draws below the nucleus", top_ps[k], outside);
+        CHECK_MSG(at_cut > 0, "top_p %.1f: no draw near the cut", top_ps[k]);
+        glint_sampler_free(smp);
+    }
+    free(l);
+    free(sorted);
+}
+
 static void test_bad_input(void) {
     glint_sampler_params p = base_params();
     glint_sampler *smp = NULL;
@@ -343,6 +388,7 @@ int main(void) {
     test_determinism();
     test_distribution();
     test_large_vocab();
+    test_nucleus_large();
     test_bad_input();
     return gl_test_finish("test_sampler");
 }
