@@ -369,6 +369,7 @@ static void test_types(void) {
             free(buf);
         }
         gl_gguf_close(g);
+        remove(path);
     }
 }
 
