@@ -1,8 +1,9 @@
 /* Token sampling: penalties -> top-k -> top-p -> min-p -> temperature -> softmax -> draw.
  * The order and the penalty conventions follow llama.cpp's default chain so that the same
  * settings behave the same way; as there, the penalties also apply before a greedy pick
- * (temperature <= 0), so greedy decoding with a repeat penalty works (they are off by default). glint_sampler_sample (which needs a session) lives in
- * sampler_session.c so that this file links on its own. */
+ * (temperature <= 0), so greedy decoding with a repeat penalty works (they are off by default).
+ * glint_sampler_sample (which needs a session) lives in sampler_session.c so that this file
+ * links on its own. */
 #include "common.h"
 
 #include <math.h>
