@@ -310,6 +310,106 @@ static inline void gl_arm_vec_dot_q6_k(int64_t n, float *s, const void *vx, cons
     *s = sum;
 }
 
+/* ---- gemm for weight types with q8_0 activations ------------------------------------------ */
+
+/* Block b of a weight row as 32 signed quants (lo: weights 0..15, hi: 16..31); returns its scale
+ * bits. `type` is a constant at every call, so the branches fold away. */
+static inline gl_fp16 gl_arm_load_w(glint_type type, const char *row, int64_t b, int8x16_t *lo,
+                                    int8x16_t *hi) {
+    if (type == GLINT_TYPE_Q4_0) {
+        const gl_block_q4_0 *x = (const gl_block_q4_0 *)row + b;
+        gl_arm_q4_unpack(x->qs, lo, hi);
+        *lo = vsubq_s8(*lo, vdupq_n_s8(8));
+        *hi = vsubq_s8(*hi, vdupq_n_s8(8));
+        return x->d;
+    }
+    if (type == GLINT_TYPE_Q5_0) {
+        const gl_block_q5_0 *x = (const gl_block_q5_0 *)row + b;
+        uint32_t qh;
+        memcpy(&qh, x->qh, 4);
+        gl_arm_q4_unpack(x->qs, lo, hi);
+        *lo = vsubq_s8(vorrq_s8(*lo, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 0))), vdupq_n_s8(16));
+        *hi = vsubq_s8(vorrq_s8(*hi, vreinterpretq_s8_u8(gl_arm_q5_high(qh, 2))), vdupq_n_s8(16));
+        return x->d;
+    }
+    const gl_block_q8_0 *x = (const gl_block_q8_0 *)row + b;
+    *lo = vld1q_s8(x->qs);
+    *hi = vld1q_s8(x->qs + 16);
+    return x->d;
+}
+
+/* Four weight rows x four activation columns with the dot primitive: each weight block is
+ * unpacked once for four columns and each activation block loaded once for four rows, and the
+ * four rows' integer dots are reduced into one vector, so the scale multiply-add is shared too.
+ * Rows i >= nr and columns j >= nc read row nr-1 / column nc-1 again and are not stored. */
+static inline void gl_arm_gemm_tile4(glint_type type, int64_t nb, const char *w, size_t w_stride,
+                                     const char *a, size_t a_stride, float *c, size_t ldc, int nr,
+                                     int nc) {
+    const char *wr[4], *ar[4];
+    for (int r = 0; r < 4; r++) wr[r] = w + (size_t)(r < nr ? r : nr - 1) * w_stride;
+    for (int j = 0; j < 4; j++) ar[j] = a + (size_t)(j < nc ? j : nc - 1) * a_stride;
+    float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f),
+                          vdupq_n_f32(0.0f)};
+    for (int64_t b = 0; b < nb; b++) {
+        int8x16_t lo[4], hi[4];
+        uint16_t dw_bits[4];
+        for (int r = 0; r < 4; r++) dw_bits[r] = gl_arm_load_w(type, wr[r], b, &lo[r], &hi[r]);
+        const float32x4_t dw = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(dw_bits)));
+        for (int j = 0; j < 4; j++) {
+            const gl_block_q8_0 *y = (const gl_block_q8_0 *)ar[j] + b;
+            const int8x16_t y0 = vld1q_s8(y->qs), y1 = vld1q_s8(y->qs + 16);
+            int32x4_t p[4];
+            for (int r = 0; r < 4; r++)
+                p[r] = gl_arm_dot_s8(gl_arm_dot_s8(vdupq_n_s32(0), lo[r], y0), hi[r], y1);
+            /* lane r = the whole dot of row r */
+            const int32x4_t sum = vpaddq_s32(vpaddq_s32(p[0], p[1]), vpaddq_s32(p[2], p[3]));
+            acc[j] = vmlaq_f32(acc[j], vcvtq_f32_s32(sum), vmulq_n_f32(dw, gl_arm_h2f(y->d)));
+        }
+    }
+    for (int j = 0; j < nc && j < 4; j++) {
+        float *o = c + (size_t)j * ldc;
+        if (nr >= 4) {
+            vst1q_f32(o, acc[j]);
+        } else {
+            float t[4];
+            vst1q_f32(t, acc[j]);
+            for (int r = 0; r < nr; r++) o[r] = t[r];
+        }
+    }
+}
+
+static inline void gl_arm_gemm_dot(glint_type type, int64_t k, const void *w, size_t w_stride,
+                                   const void *a, size_t a_stride, float *c, size_t ldc, int nr,
+                                   int nc) {
+    const int64_t nb = k / GL_QK8_0;
+    for (int i = 0; i < nr; i += 4) {
+        for (int j = 0; j < nc; j += 4) {
+            gl_arm_gemm_tile4(type, nb, (const char *)w + (size_t)i * w_stride, w_stride,
+                              (const char *)a + (size_t)j * a_stride, a_stride,
+                              c + (size_t)j * ldc + (size_t)i, ldc, nr - i, nc - j);
+        }
+    }
+}
+
+static inline void gl_arm_gemm_q8_0(int64_t k, const void *w, size_t w_stride, const void *a,
+                                    size_t a_stride, float *c, size_t ldc, int nr, int nc) {
+    gl_arm_gemm_dot(GLINT_TYPE_Q8_0, k, w, w_stride, a, a_stride, c, ldc, nr, nc);
+}
+static inline void gl_arm_gemm_q4_0(int64_t k, const void *w, size_t w_stride, const void *a,
+                                    size_t a_stride, float *c, size_t ldc, int nr, int nc) {
+    gl_arm_gemm_dot(GLINT_TYPE_Q4_0, k, w, w_stride, a, a_stride, c, ldc, nr, nc);
+}
+static inline void gl_arm_gemm_q5_0(int64_t k, const void *w, size_t w_stride, const void *a,
+                                    size_t a_stride, float *c, size_t ldc, int nr, int nc) {
+    gl_arm_gemm_dot(GLINT_TYPE_Q5_0, k, w, w_stride, a, a_stride, c, ldc, nr, nc);
+}
+
+/* Registers a gemm for t only where the reference pairs t with q8_0 rows, the layout it reads. */
+static inline void gl_arm_set_gemm(gl_cpu_kernels *k, glint_type t, gl_gemm_fn f) {
+    const gl_type_traits *tr = gl_type_get(t);
+    if (tr && tr->vec_dot && tr->vec_dot_type == GLINT_TYPE_Q8_0) k->gemm[t] = f;
+}
+
 /* Registers f for weight type t only where the reference pairs t with the activation type the
  * kernel was written for, so a kernel never meets a row of another layout. */
 static inline void gl_arm_set_dot(gl_cpu_kernels *k, glint_type t, glint_type act,
@@ -318,7 +418,8 @@ static inline void gl_arm_set_dot(gl_cpu_kernels *k, glint_type t, glint_type ac
     if (tr && tr->vec_dot && tr->vec_dot_type == act) k->vec_dot[t] = f;
 }
 
-/* Fills the quantized vec_dot entries with this file's compilation of the kernels above. */
+/* Fills the quantized vec_dot and gemm entries with this file's compilation of the kernels above.
+ */
 static inline void gl_arm_set_quant_dots(gl_cpu_kernels *k) {
     gl_arm_set_dot(k, GLINT_TYPE_Q8_0, GLINT_TYPE_Q8_0, gl_arm_vec_dot_q8_0);
     gl_arm_set_dot(k, GLINT_TYPE_Q4_0, GLINT_TYPE_Q8_0, gl_arm_vec_dot_q4_0);
@@ -328,6 +429,9 @@ static inline void gl_arm_set_quant_dots(gl_cpu_kernels *k) {
     gl_arm_set_dot(k, GLINT_TYPE_Q4_K, GLINT_TYPE_Q8_K, gl_arm_vec_dot_q4_k);
     gl_arm_set_dot(k, GLINT_TYPE_Q5_K, GLINT_TYPE_Q8_K, gl_arm_vec_dot_q5_k);
     gl_arm_set_dot(k, GLINT_TYPE_Q6_K, GLINT_TYPE_Q8_K, gl_arm_vec_dot_q6_k);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q8_0, gl_arm_gemm_q8_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q4_0, gl_arm_gemm_q4_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q5_0, gl_arm_gemm_q5_0);
 }
 
 #endif

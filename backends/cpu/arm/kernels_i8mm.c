@@ -15,23 +15,6 @@ static inline void tiles2(int8x16_t r0, int8x16_t r1, int8x16_t *t0, int8x16_t *
     *t1 = vreinterpretq_s8_s64(vzip2q_s64(a, b));
 }
 
-/* Block b of a weight row as 32 signed quants (lo: weights 0..15, hi: 16..31) and its scale
- * bits; `type` is a constant at every call, so the branch folds away. */
-static inline gl_fp16 load_w(glint_type type, const char *row, int64_t b, int8x16_t *lo,
-                             int8x16_t *hi) {
-    if (type == GLINT_TYPE_Q4_0) {
-        const gl_block_q4_0 *x = (const gl_block_q4_0 *)row + b;
-        gl_arm_q4_unpack(x->qs, lo, hi);
-        *lo = vsubq_s8(*lo, vdupq_n_s8(8));
-        *hi = vsubq_s8(*hi, vdupq_n_s8(8));
-        return x->d;
-    }
-    const gl_block_q8_0 *x = (const gl_block_q8_0 *)row + b;
-    *lo = vld1q_s8(x->qs);
-    *hi = vld1q_s8(x->qs + 16);
-    return x->d;
-}
-
 /* c[j][i] for the R x C tile at weight rows w (R rows, w_stride apart) and activation rows a
  * (C rows of q8_0, a_stride apart); R, C in {2, 4}, constants at every call. */
 static inline void tile(glint_type type, int R, int C, int64_t nb, const char *w, size_t w_stride,
@@ -44,8 +27,9 @@ static inline void tile(glint_type type, int R, int C, int64_t nb, const char *w
         uint16_t dw_bits[4] = {0}, da_bits[4] = {0};
         for (int p = 0; p < R / 2; p++) {
             int8x16_t lo0, hi0, lo1, hi1;
-            dw_bits[2 * p] = load_w(type, w + (size_t)(2 * p) * w_stride, b, &lo0, &hi0);
-            dw_bits[2 * p + 1] = load_w(type, w + (size_t)(2 * p + 1) * w_stride, b, &lo1, &hi1);
+            dw_bits[2 * p] = gl_arm_load_w(type, w + (size_t)(2 * p) * w_stride, b, &lo0, &hi0);
+            dw_bits[2 * p + 1] =
+                gl_arm_load_w(type, w + (size_t)(2 * p + 1) * w_stride, b, &lo1, &hi1);
             tiles2(lo0, lo1, &wt[p][0], &wt[p][1]);
             tiles2(hi0, hi1, &wt[p][2], &wt[p][3]);
         }
@@ -130,13 +114,13 @@ static void gemm_q4_0(int64_t k, const void *w, size_t w_stride, const void *a, 
     gemm_tiled(GLINT_TYPE_Q4_0, gl_arm_vec_dot_q4_0, k, w, w_stride, a, a_stride, c, ldc, nr, nc);
 }
 
-/* Only where the reference pairs the weight type with q8_0 rows, the layout read here. */
-static void set_gemm(gl_cpu_kernels *k, glint_type t, gl_gemm_fn f) {
-    const gl_type_traits *tr = gl_type_get(t);
-    if (tr && tr->vec_dot && tr->vec_dot_type == GLINT_TYPE_Q8_0) k->gemm[t] = f;
+static void gemm_q5_0(int64_t k, const void *w, size_t w_stride, const void *a, size_t a_stride,
+                      float *c, size_t ldc, int nr, int nc) {
+    gemm_tiled(GLINT_TYPE_Q5_0, gl_arm_vec_dot_q5_0, k, w, w_stride, a, a_stride, c, ldc, nr, nc);
 }
 
 void gl_cpu_kernels_init_i8mm(gl_cpu_kernels *k) {
-    set_gemm(k, GLINT_TYPE_Q8_0, gemm_q8_0);
-    set_gemm(k, GLINT_TYPE_Q4_0, gemm_q4_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q8_0, gemm_q8_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q4_0, gemm_q4_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q5_0, gemm_q5_0);
 }
