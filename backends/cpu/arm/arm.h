@@ -404,10 +404,226 @@ static inline void gl_arm_gemm_q5_0(int64_t k, const void *w, size_t w_stride, c
     gl_arm_gemm_dot(GLINT_TYPE_Q5_0, k, w, w_stride, a, a_stride, c, ldc, nr, nc);
 }
 
-/* Registers a gemm for t only where the reference pairs t with q8_0 rows, the layout it reads. */
-static inline void gl_arm_set_gemm(gl_cpu_kernels *k, glint_type t, gl_gemm_fn f) {
+/* The four row lanes of four per-row dot vectors: lane r = the whole dot of p[r]. */
+static inline int32x4_t gl_arm_reduce4(const int32x4_t p[4]) {
+    return vpaddq_s32(vpaddq_s32(p[0], p[1]), vpaddq_s32(p[2], p[3]));
+}
+
+/* q4_k (q5 false) / q5_k (q5 true) x q8_k for four weight rows x four activation columns, with
+ * the padding rule of gl_arm_gemm_tile4. Per super-block, the integer sums of each sub-block are
+ * reduced to one vector over the rows and scaled by the rows' 6-bit scales there (int32), so the
+ * float work is one multiply-add per column and super-block. */
+static inline void gl_arm_gemm_k4_tile4(bool q5, int64_t nb, const char *w, size_t w_stride,
+                                        const char *a, size_t a_stride, float *c, size_t ldc,
+                                        int nr, int nc) {
+    const size_t bsz = q5 ? sizeof(gl_block_q5_k) : sizeof(gl_block_q4_k);
+    const char *wr[4];
+    const gl_block_q8_k *ar[4];
+    for (int r = 0; r < 4; r++) wr[r] = w + (size_t)(r < nr ? r : nr - 1) * w_stride;
+    for (int j = 0; j < 4; j++)
+        ar[j] = (const gl_block_q8_k *)(a + (size_t)(j < nc ? j : nc - 1) * a_stride);
+    const uint8x16_t m4 = vdupq_n_u8(0x0f), h = vdupq_n_u8(0x10);
+    float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f),
+                          vdupq_n_f32(0.0f)};
+    for (int64_t b = 0; b < nb; b++) {
+        /* the rows' blocks: d, dmin, scales and quants sit at the same offsets in both types */
+        const uint8_t *qs[4], *qh[4];
+        uint16_t d_bits[4], m_bits[4];
+        uint8_t sc[4][8], mn[4][8];
+        int32_t scs[8][4]; /* scs[s][r]: scale of sub-block s of row r */
+        for (int r = 0; r < 4; r++) {
+            const char *blk = wr[r] + (size_t)b * bsz;
+            if (q5) {
+                const gl_block_q5_k *x = (const gl_block_q5_k *)blk;
+                qs[r] = x->qs;
+                qh[r] = x->qh;
+                d_bits[r] = x->d;
+                m_bits[r] = x->dmin;
+                gl_arm_k4_scales(x->scales, sc[r], mn[r]);
+            } else {
+                const gl_block_q4_k *x = (const gl_block_q4_k *)blk;
+                qs[r] = x->qs;
+                qh[r] = NULL;
+                d_bits[r] = x->d;
+                m_bits[r] = x->dmin;
+                gl_arm_k4_scales(x->scales, sc[r], mn[r]);
+            }
+            for (int sb = 0; sb < 8; sb++) scs[sb][r] = sc[r][sb];
+        }
+        const float32x4_t dv = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(d_bits)));
+        const float32x4_t mv = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(m_bits)));
+        int32x4_t isum[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
+        for (int ch = 0; ch < 4; ch++) {
+            /* 64 weights: sub-block 2ch in the low nibbles, 2ch+1 in the high ones */
+            int8x16_t lo[4][2], hi[4][2];
+            for (int r = 0; r < 4; r++) {
+                const uint8x16_t q0 = vld1q_u8(qs[r] + 32 * ch),
+                                 q1 = vld1q_u8(qs[r] + 32 * ch + 16);
+                uint8x16_t l0 = vandq_u8(q0, m4), l1 = vandq_u8(q1, m4);
+                uint8x16_t h0 = vshrq_n_u8(q0, 4), h1 = vshrq_n_u8(q1, 4);
+                if (q5) {
+                    const uint8x16_t qh0 = vld1q_u8(qh[r]), qh1 = vld1q_u8(qh[r] + 16);
+                    const uint8x16_t bl = vdupq_n_u8((uint8_t)(1u << (2 * ch)));
+                    const uint8x16_t bh = vdupq_n_u8((uint8_t)(2u << (2 * ch)));
+                    l0 = vorrq_u8(l0, vandq_u8(vtstq_u8(qh0, bl), h));
+                    l1 = vorrq_u8(l1, vandq_u8(vtstq_u8(qh1, bl), h));
+                    h0 = vorrq_u8(h0, vandq_u8(vtstq_u8(qh0, bh), h));
+                    h1 = vorrq_u8(h1, vandq_u8(vtstq_u8(qh1, bh), h));
+                }
+                lo[r][0] = vreinterpretq_s8_u8(l0);
+                lo[r][1] = vreinterpretq_s8_u8(l1);
+                hi[r][0] = vreinterpretq_s8_u8(h0);
+                hi[r][1] = vreinterpretq_s8_u8(h1);
+            }
+            const int32x4_t s_lo = vld1q_s32(scs[2 * ch]), s_hi = vld1q_s32(scs[2 * ch + 1]);
+            for (int j = 0; j < 4; j++) {
+                const int8_t *yq = ar[j][b].qs + 64 * ch;
+                const int8x16_t y0 = vld1q_s8(yq), y1 = vld1q_s8(yq + 16);
+                const int8x16_t y2 = vld1q_s8(yq + 32), y3 = vld1q_s8(yq + 48);
+                int32x4_t pl[4], ph[4];
+                for (int r = 0; r < 4; r++) {
+                    pl[r] =
+                        gl_arm_dot_s8(gl_arm_dot_s8(vdupq_n_s32(0), lo[r][0], y0), lo[r][1], y1);
+                    ph[r] =
+                        gl_arm_dot_s8(gl_arm_dot_s8(vdupq_n_s32(0), hi[r][0], y2), hi[r][1], y3);
+                }
+                isum[j] = vmlaq_s32(isum[j], gl_arm_reduce4(pl), s_lo);
+                isum[j] = vmlaq_s32(isum[j], gl_arm_reduce4(ph), s_hi);
+            }
+        }
+        for (int j = 0; j < 4; j++) {
+            int32_t mins[4];
+            for (int r = 0; r < 4; r++) mins[r] = gl_arm_k_mins(ar[j][b].bsums, mn[r]);
+            float32x4_t t = vmulq_f32(dv, vcvtq_f32_s32(isum[j]));
+            t = vmlsq_f32(t, mv, vcvtq_f32_s32(vld1q_s32(mins)));
+            acc[j] = vmlaq_n_f32(acc[j], t, ar[j][b].d);
+        }
+    }
+    for (int j = 0; j < nc && j < 4; j++) {
+        float *o = c + (size_t)j * ldc;
+        if (nr >= 4) {
+            vst1q_f32(o, acc[j]);
+        } else {
+            float t[4];
+            vst1q_f32(t, acc[j]);
+            for (int r = 0; r < nr; r++) o[r] = t[r];
+        }
+    }
+}
+
+static inline void gl_arm_gemm_k4(bool q5, int64_t k, const void *w, size_t w_stride, const void *a,
+                                  size_t a_stride, float *c, size_t ldc, int nr, int nc) {
+    for (int i = 0; i < nr; i += 4) {
+        for (int j = 0; j < nc; j += 4) {
+            gl_arm_gemm_k4_tile4(q5, k / GL_QK_K, (const char *)w + (size_t)i * w_stride, w_stride,
+                                 (const char *)a + (size_t)j * a_stride, a_stride,
+                                 c + (size_t)j * ldc + (size_t)i, ldc, nr - i, nc - j);
+        }
+    }
+}
+
+static inline void gl_arm_gemm_q4_k(int64_t k, const void *w, size_t w_stride, const void *a,
+                                    size_t a_stride, float *c, size_t ldc, int nr, int nc) {
+    gl_arm_gemm_k4(false, k, w, w_stride, a, a_stride, c, ldc, nr, nc);
+}
+static inline void gl_arm_gemm_q5_k(int64_t k, const void *w, size_t w_stride, const void *a,
+                                    size_t a_stride, float *c, size_t ldc, int nr, int nc) {
+    gl_arm_gemm_k4(true, k, w, w_stride, a, a_stride, c, ldc, nr, nc);
+}
+
+/* q6_k x q8_k for four weight rows x four activation columns (padding as gl_arm_gemm_tile4).
+ * Quants are taken as stored (0..63); the -32 offset comes back through the scaled bsums. */
+static inline void gl_arm_gemm_q6_k_tile4(int64_t nb, const char *w, size_t w_stride, const char *a,
+                                          size_t a_stride, float *c, size_t ldc, int nr, int nc) {
+    const gl_block_q6_k *wr[4];
+    const gl_block_q8_k *ar[4];
+    for (int r = 0; r < 4; r++)
+        wr[r] = (const gl_block_q6_k *)(w + (size_t)(r < nr ? r : nr - 1) * w_stride);
+    for (int j = 0; j < 4; j++)
+        ar[j] = (const gl_block_q8_k *)(a + (size_t)(j < nc ? j : nc - 1) * a_stride);
+    const uint8x16_t m4 = vdupq_n_u8(0x0f), m2 = vdupq_n_u8(0x03);
+    float32x4_t acc[4] = {vdupq_n_f32(0.0f), vdupq_n_f32(0.0f), vdupq_n_f32(0.0f),
+                          vdupq_n_f32(0.0f)};
+    for (int64_t b = 0; b < nb; b++) {
+        uint16_t d_bits[4];
+        int32_t scs[16][4]; /* scs[run][r]: scale of run (16 weights) of row r */
+        for (int r = 0; r < 4; r++) {
+            d_bits[r] = wr[r][b].d;
+            for (int run = 0; run < 16; run++) scs[run][r] = wr[r][b].scales[run];
+        }
+        const float32x4_t dv = vcvt_f32_f16(vreinterpret_f16_u16(vld1_u16(d_bits)));
+        int32x4_t isum[4] = {vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0), vdupq_n_s32(0)};
+        for (int half = 0; half < 2; half++) {
+            for (int g = 0; g < 2; g++) {
+                /* runs 8 half + 4 g .. + 3: low nibbles and qh bits 0..3 (g = 0) or high nibbles
+                 * and qh bits 4..7 (g = 1), in the order of gl_arm_vec_dot_q6_k */
+                int8x16_t q[4][4];
+                for (int r = 0; r < 4; r++) {
+                    const uint8_t *ql = wr[r][b].ql + 64 * half;
+                    const uint8_t *qh = wr[r][b].qh + 32 * half;
+                    uint8x16_t l[4] = {vld1q_u8(ql), vld1q_u8(ql + 16), vld1q_u8(ql + 32),
+                                       vld1q_u8(ql + 48)};
+                    uint8x16_t h0 = vld1q_u8(qh), h1 = vld1q_u8(qh + 16);
+                    if (g == 1) {
+                        for (int i = 0; i < 4; i++) l[i] = vshrq_n_u8(l[i], 4);
+                        h0 = vshrq_n_u8(h0, 4);
+                        h1 = vshrq_n_u8(h1, 4);
+                    }
+                    const uint8x16_t hb[4] = {vandq_u8(h0, m2), vandq_u8(h1, m2),
+                                              vandq_u8(vshrq_n_u8(h0, 2), m2),
+                                              vandq_u8(vshrq_n_u8(h1, 2), m2)};
+                    for (int i = 0; i < 4; i++)
+                        q[r][i] =
+                            vreinterpretq_s8_u8(vorrq_u8(vandq_u8(l[i], m4), vshlq_n_u8(hb[i], 4)));
+                }
+                const int run0 = 8 * half + 4 * g;
+                for (int j = 0; j < 4; j++) {
+                    const int8_t *yq = ar[j][b].qs + 16 * run0;
+                    for (int i = 0; i < 4; i++) {
+                        const int8x16_t y = vld1q_s8(yq + 16 * i);
+                        int32x4_t p[4];
+                        for (int r = 0; r < 4; r++)
+                            p[r] = gl_arm_dot_s8(vdupq_n_s32(0), q[r][i], y);
+                        isum[j] = vmlaq_s32(isum[j], gl_arm_reduce4(p), vld1q_s32(scs[run0 + i]));
+                    }
+                }
+            }
+        }
+        for (int j = 0; j < 4; j++) {
+            int32x4_t mins = vdupq_n_s32(0);
+            for (int run = 0; run < 16; run++)
+                mins = vmlaq_n_s32(mins, vld1q_s32(scs[run]), ar[j][b].bsums[run]);
+            const int32x4_t t = vsubq_s32(isum[j], vshlq_n_s32(mins, 5));
+            acc[j] = vmlaq_n_f32(acc[j], vmulq_f32(dv, vcvtq_f32_s32(t)), ar[j][b].d);
+        }
+    }
+    for (int j = 0; j < nc && j < 4; j++) {
+        float *o = c + (size_t)j * ldc;
+        if (nr >= 4) {
+            vst1q_f32(o, acc[j]);
+        } else {
+            float t[4];
+            vst1q_f32(t, acc[j]);
+            for (int r = 0; r < nr; r++) o[r] = t[r];
+        }
+    }
+}
+
+static inline void gl_arm_gemm_q6_k(int64_t k, const void *w, size_t w_stride, const void *a,
+                                    size_t a_stride, float *c, size_t ldc, int nr, int nc) {
+    for (int i = 0; i < nr; i += 4) {
+        for (int j = 0; j < nc; j += 4) {
+            gl_arm_gemm_q6_k_tile4(k / GL_QK_K, (const char *)w + (size_t)i * w_stride, w_stride,
+                                   (const char *)a + (size_t)j * a_stride, a_stride,
+                                   c + (size_t)j * ldc + (size_t)i, ldc, nr - i, nc - j);
+        }
+    }
+}
+
+/* Registers a gemm for t only where the reference pairs t with `act` rows, the layout it reads. */
+static inline void gl_arm_set_gemm(gl_cpu_kernels *k, glint_type t, glint_type act, gl_gemm_fn f) {
     const gl_type_traits *tr = gl_type_get(t);
-    if (tr && tr->vec_dot && tr->vec_dot_type == GLINT_TYPE_Q8_0) k->gemm[t] = f;
+    if (tr && tr->vec_dot && tr->vec_dot_type == act) k->gemm[t] = f;
 }
 
 /* Registers f for weight type t only where the reference pairs t with the activation type the
@@ -429,9 +645,12 @@ static inline void gl_arm_set_quant_dots(gl_cpu_kernels *k) {
     gl_arm_set_dot(k, GLINT_TYPE_Q4_K, GLINT_TYPE_Q8_K, gl_arm_vec_dot_q4_k);
     gl_arm_set_dot(k, GLINT_TYPE_Q5_K, GLINT_TYPE_Q8_K, gl_arm_vec_dot_q5_k);
     gl_arm_set_dot(k, GLINT_TYPE_Q6_K, GLINT_TYPE_Q8_K, gl_arm_vec_dot_q6_k);
-    gl_arm_set_gemm(k, GLINT_TYPE_Q8_0, gl_arm_gemm_q8_0);
-    gl_arm_set_gemm(k, GLINT_TYPE_Q4_0, gl_arm_gemm_q4_0);
-    gl_arm_set_gemm(k, GLINT_TYPE_Q5_0, gl_arm_gemm_q5_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q8_0, GLINT_TYPE_Q8_0, gl_arm_gemm_q8_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q4_0, GLINT_TYPE_Q8_0, gl_arm_gemm_q4_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q5_0, GLINT_TYPE_Q8_0, gl_arm_gemm_q5_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q4_K, GLINT_TYPE_Q8_K, gl_arm_gemm_q4_k);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q5_K, GLINT_TYPE_Q8_K, gl_arm_gemm_q5_k);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q6_K, GLINT_TYPE_Q8_K, gl_arm_gemm_q6_k);
 }
 
 #endif

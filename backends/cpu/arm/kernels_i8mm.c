@@ -120,7 +120,7 @@ static void gemm_q5_0(int64_t k, const void *w, size_t w_stride, const void *a, 
 }
 
 void gl_cpu_kernels_init_i8mm(gl_cpu_kernels *k) {
-    gl_arm_set_gemm(k, GLINT_TYPE_Q8_0, gemm_q8_0);
-    gl_arm_set_gemm(k, GLINT_TYPE_Q4_0, gemm_q4_0);
-    gl_arm_set_gemm(k, GLINT_TYPE_Q5_0, gemm_q5_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q8_0, GLINT_TYPE_Q8_0, gemm_q8_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q4_0, GLINT_TYPE_Q8_0, gemm_q4_0);
+    gl_arm_set_gemm(k, GLINT_TYPE_Q5_0, GLINT_TYPE_Q8_0, gemm_q5_0);
 }
