@@ -9,7 +9,8 @@
 #   BUILD_DIR    build directory (default: <repo>/build-arm)
 #   JOBS         parallel build/test jobs (default 2)
 #   TEST_REGEX   ctest -R filter (default: every test)
-#   TEST_EXCLUDE ctest -E filter (default: GPU suites and the CLI scripts, see below)
+#   TEST_EXCLUDE ctest -E filter (default: GPU suites, and the CLI scripts unless binfmt_misc
+#                runs arm64 programs directly; see below)
 #   QEMU_CPUS    the emulated cores to test, space-separated (default "max cortex-a53")
 #   TARGETS      ninja targets to build (default: all), e.g. "test_cpu_kernels test_quants"
 #                with TEST_REGEX to match, for a quicker run while working on one suite
@@ -19,10 +20,8 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 build=${BUILD_DIR:-$repo/build-arm}
 jobs=${JOBS:-2}
 sysroot=/usr/aarch64-linux-gnu
-# GPU suites need a driver the arm sysroot does not have. The cli_*.sh suites run the glint
-# binary directly from bash, which needs binfmt_misc to start an arm64 program; they are left
-# to the native run.
-exclude=${TEST_EXCLUDE:-vulkan|opencl|gpu|^cli_}
+# GPU suites need a driver the arm sysroot does not have.
+gpu_tests='vulkan|_vk_|opencl|_cl_|gpu'
 regex=${TEST_REGEX:-}
 cpus=${QEMU_CPUS:-max cortex-a53}
 
@@ -114,6 +113,20 @@ EOF
 aarch64-linux-gnu-gcc -std=c11 -O1 -Wall -Wextra -Werror -D_GNU_SOURCE \
     -I"$repo/include" -I"$repo/engine" -I"$repo/backends" -I"$repo/backends/cpu" \
     "$probe_src" "$build/libglint.a" -lpthread -lm -ldl -o "$build/arm_probe"
+
+# The cli_*.sh suites start the glint binary from bash, which works only where binfmt_misc
+# hands arm64 programs to qemu; elsewhere they are left to the native run.
+export QEMU_LD_PREFIX=$sysroot
+if [ -z "${TEST_EXCLUDE+set}" ]; then
+    if "$build/arm_probe" >/dev/null 2>&1; then
+        exclude=$gpu_tests
+    else
+        exclude="$gpu_tests|^cli_"
+        echo "note: no binfmt_misc entry for arm64 here; skipping the cli_*.sh suites"
+    fi
+else
+    exclude=$TEST_EXCLUDE
+fi
 
 failed=()
 for cpu in $cpus; do
