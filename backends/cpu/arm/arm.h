@@ -1,7 +1,9 @@
-/* Private to backends/cpu/arm: helpers and the quantized dot kernels shared by the NEON,
- * dotprod and i8mm files. The kernels are static inline so that each file compiles its own copy
- * with its own -march flags: the same source becomes SDOT code in *_dotprod.c / *_i8mm.c (where
- * __ARM_FEATURE_DOTPROD is defined) and widening-multiply code in *_neon.c. */
+/* Private to backends/cpu/arm: helpers, and the quantized vec_dot and gemm kernels shared by the
+ * NEON, dotprod and i8mm files. The kernels are static inline so that each file compiles its own
+ * copy with its own -march flags: the same source becomes SDOT code in *_dotprod.c / *_i8mm.c
+ * (where __ARM_FEATURE_DOTPROD is defined) and widening-multiply code in *_neon.c. Each kernel
+ * computes what the scalar reference of engine/quants.c computes: exact integer block dots,
+ * scaled and summed in f32 (in another order, so results agree to f32 rounding). */
 #ifndef GLINT_CPU_ARM_H
 #define GLINT_CPU_ARM_H
 
@@ -10,10 +12,6 @@
 
 #include <arm_neon.h>
 #include <string.h>
-
-void gl_cpu_kernels_init_neon(gl_cpu_kernels *k);
-void gl_cpu_kernels_init_dotprod(gl_cpu_kernels *k);
-void gl_cpu_kernels_init_i8mm(gl_cpu_kernels *k);
 
 /* Exact half -> float with the scalar fcvt every ARMv8 core has. */
 static inline float gl_arm_h2f(gl_fp16 h) {
@@ -38,8 +36,8 @@ static inline int32_t gl_arm_dot32(int8x16_t a0, int8x16_t a1, int8x16_t b0, int
     return vaddvq_s32(gl_arm_dot_s8(gl_arm_dot_s8(vdupq_n_s32(0), a0, b0), a1, b1));
 }
 
-/* Bit 4 of 16 weights from 16 bits of a q5 `qh` word: lanes 0..7 from byte lo, 8..15 from
- * byte lo + 1; 0x10 where the bit is set. */
+/* Bit 4 of 16 weights from 16 bits of a q5 `qh` word: lanes 0..7 from bits of byte `byte`,
+ * lanes 8..15 from byte `byte` + 1; 0x10 where the bit is set. */
 static inline uint8x16_t gl_arm_q5_high(uint32_t qh, int byte) {
     static const uint8_t bits[16] = {1, 2, 4, 8, 16, 32, 64, 128, 1, 2, 4, 8, 16, 32, 64, 128};
     const uint8x16_t b = vcombine_u8(vdup_n_u8((uint8_t)(qh >> (8 * byte))),
