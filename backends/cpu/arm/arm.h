@@ -31,9 +31,10 @@ static inline int32x4_t gl_arm_dot_s8(int32x4_t acc, int8x16_t a, int8x16_t b) {
 #endif
 }
 
-/* sum(a[0..32) * b[0..32)) for two pairs of 16 bytes. */
-static inline int32_t gl_arm_dot32(int8x16_t a0, int8x16_t a1, int8x16_t b0, int8x16_t b1) {
-    return vaddvq_s32(gl_arm_dot_s8(gl_arm_dot_s8(vdupq_n_s32(0), a0, b0), a1, b1));
+/* acc += sc * (a[0..32) . b[0..32)) for two pairs of 16 bytes (lane sum meaningful only). */
+static inline int32x4_t gl_arm_dot32_scaled(int32x4_t acc, int8x16_t a0, int8x16_t a1, int8x16_t b0,
+                                            int8x16_t b1, int32_t sc) {
+    return vmlaq_n_s32(acc, gl_arm_dot_s8(gl_arm_dot_s8(vdupq_n_s32(0), a0, b0), a1, b1), sc);
 }
 
 /* Bit 4 of 16 weights from 16 bits of a q5 `qh` word: lanes 0..7 from bits of byte `byte`,
@@ -214,17 +215,18 @@ static inline void gl_arm_vec_dot_q4_k(int64_t n, float *s, const void *vx, cons
         const float dmin = y[i].d * gl_arm_h2f(x[i].dmin);
         const uint8_t *q = x[i].qs;
         const int8_t *a = y[i].qs;
-        int32_t isum = 0;
+        /* scaled sub-block sums stay in lanes; one horizontal add per super-block */
+        int32x4_t acc = vdupq_n_s32(0);
         for (int j = 0; j < 4; j++, q += 32, a += 64) {
             const uint8x16_t q0 = vld1q_u8(q), q1 = vld1q_u8(q + 16);
-            const int32_t lo =
-                gl_arm_dot32(vreinterpretq_s8_u8(vandq_u8(q0, m4)),
-                             vreinterpretq_s8_u8(vandq_u8(q1, m4)), vld1q_s8(a), vld1q_s8(a + 16));
-            const int32_t hi = gl_arm_dot32(vreinterpretq_s8_u8(vshrq_n_u8(q0, 4)),
-                                            vreinterpretq_s8_u8(vshrq_n_u8(q1, 4)),
-                                            vld1q_s8(a + 32), vld1q_s8(a + 48));
-            isum += lo * sc[2 * j] + hi * sc[2 * j + 1];
+            acc = gl_arm_dot32_scaled(acc, vreinterpretq_s8_u8(vandq_u8(q0, m4)),
+                                      vreinterpretq_s8_u8(vandq_u8(q1, m4)), vld1q_s8(a),
+                                      vld1q_s8(a + 16), sc[2 * j]);
+            acc = gl_arm_dot32_scaled(acc, vreinterpretq_s8_u8(vshrq_n_u8(q0, 4)),
+                                      vreinterpretq_s8_u8(vshrq_n_u8(q1, 4)), vld1q_s8(a + 32),
+                                      vld1q_s8(a + 48), sc[2 * j + 1]);
         }
+        const int32_t isum = vaddvq_s32(acc);
         sum += d * (float)isum - dmin * (float)gl_arm_k_mins(y[i].bsums, mn);
     }
     *s = sum;
@@ -243,7 +245,7 @@ static inline void gl_arm_vec_dot_q5_k(int64_t n, float *s, const void *vx, cons
         const uint8x16_t qh0 = vld1q_u8(x[i].qh), qh1 = vld1q_u8(x[i].qh + 16);
         const uint8_t *q = x[i].qs;
         const int8_t *a = y[i].qs;
-        int32_t isum = 0;
+        int32x4_t acc = vdupq_n_s32(0);
         /* sub-block 2j takes its fifth bit from bit 2j of qh[l], sub-block 2j+1 from 2j+1 */
         for (int j = 0; j < 4; j++, q += 32, a += 64) {
             const uint8x16_t bl = vdupq_n_u8((uint8_t)(1u << (2 * j)));
@@ -253,12 +255,12 @@ static inline void gl_arm_vec_dot_q5_k(int64_t n, float *s, const void *vx, cons
             const uint8x16_t l1 = vorrq_u8(vandq_u8(q1, m4), vandq_u8(vtstq_u8(qh1, bl), h));
             const uint8x16_t h0 = vorrq_u8(vshrq_n_u8(q0, 4), vandq_u8(vtstq_u8(qh0, bh), h));
             const uint8x16_t h1 = vorrq_u8(vshrq_n_u8(q1, 4), vandq_u8(vtstq_u8(qh1, bh), h));
-            const int32_t lo = gl_arm_dot32(vreinterpretq_s8_u8(l0), vreinterpretq_s8_u8(l1),
-                                            vld1q_s8(a), vld1q_s8(a + 16));
-            const int32_t hi = gl_arm_dot32(vreinterpretq_s8_u8(h0), vreinterpretq_s8_u8(h1),
-                                            vld1q_s8(a + 32), vld1q_s8(a + 48));
-            isum += lo * sc[2 * j] + hi * sc[2 * j + 1];
+            acc = gl_arm_dot32_scaled(acc, vreinterpretq_s8_u8(l0), vreinterpretq_s8_u8(l1),
+                                      vld1q_s8(a), vld1q_s8(a + 16), sc[2 * j]);
+            acc = gl_arm_dot32_scaled(acc, vreinterpretq_s8_u8(h0), vreinterpretq_s8_u8(h1),
+                                      vld1q_s8(a + 32), vld1q_s8(a + 48), sc[2 * j + 1]);
         }
+        const int32_t isum = vaddvq_s32(acc);
         sum += d * (float)isum - dmin * (float)gl_arm_k_mins(y[i].bsums, mn);
     }
     *s = sum;
@@ -278,7 +280,7 @@ static inline void gl_arm_vec_dot_q6_k(int64_t n, float *s, const void *vx, cons
         mins = vmlal_high_s16(mins, s0, vld1q_s16(y[i].bsums));
         mins = vmlal_s16(mins, vget_low_s16(s1), vld1_s16(y[i].bsums + 8));
         mins = vmlal_high_s16(mins, s1, vld1q_s16(y[i].bsums + 8));
-        int32_t isum = 0;
+        int32x4_t acc = vdupq_n_s32(0);
         for (int half = 0; half < 2; half++) {
             const uint8_t *ql = x[i].ql + 64 * half;
             const uint8_t *qh = x[i].qh + 32 * half;
@@ -300,10 +302,10 @@ static inline void gl_arm_vec_dot_q6_k(int64_t n, float *s, const void *vx, cons
             for (int r = 0; r < 8; r++) {
                 const int32x4_t p =
                     gl_arm_dot_s8(vdupq_n_s32(0), vreinterpretq_s8_u8(q[r]), vld1q_s8(a + 16 * r));
-                isum += vaddvq_s32(p) * sc[r];
+                acc = vmlaq_n_s32(acc, p, sc[r]);
             }
         }
-        sum += d * (float)(isum - 32 * vaddvq_s32(mins));
+        sum += d * (float)vaddvq_s32(vsubq_s32(acc, vshlq_n_s32(mins, 5)));
     }
     *s = sum;
 }
