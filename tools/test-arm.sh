@@ -2,7 +2,8 @@
 # Cross-builds Glint for arm64 and runs the CPU test suites under qemu-aarch64 twice:
 #   QEMU_CPU=max         dotprod + i8mm present: the kernel table must be level i8mm
 #   QEMU_CPU=cortex-a53  plain ARMv8.0: dispatch must fall back to neon (and not crash)
-# Exits non-zero on any build error, test failure or wrong dispatch level.
+# and checks the dispatch alone on cortex-a76 (dotprod without i8mm, the Pi 5 / RK3588 core):
+# level dotprod. Exits non-zero on any build error, test failure or wrong dispatch level.
 #
 # Needs gcc-aarch64-linux-gnu, qemu-user, cmake, ninja.
 # Environment:
@@ -11,7 +12,8 @@
 #   TEST_REGEX   ctest -R filter (default: every test)
 #   TEST_EXCLUDE ctest -E filter (default: GPU suites, and the CLI scripts unless binfmt_misc
 #                runs arm64 programs directly; see below)
-#   QEMU_CPUS    the emulated cores to test, space-separated (default "max cortex-a53")
+#   QEMU_CPUS    the emulated cores to run the suites on (default "max cortex-a53")
+#   PROBE_CPUS   further cores to check the dispatch level on (default "cortex-a76")
 #   TARGETS      ninja targets to build (default: all), e.g. "test_cpu_kernels test_quants"
 #                with TEST_REGEX to match, for a quicker run while working on one suite
 set -euo pipefail
@@ -24,6 +26,7 @@ sysroot=/usr/aarch64-linux-gnu
 gpu_tests='vulkan|_vk_|opencl|_cl_|gpu'
 regex=${TEST_REGEX:-}
 cpus=${QEMU_CPUS:-max cortex-a53}
+probe_cpus=${PROBE_CPUS-cortex-a76}
 
 say() { printf '\n== %s\n' "$*"; }
 die() {
@@ -128,18 +131,29 @@ else
     exclude=$TEST_EXCLUDE
 fi
 
-failed=()
-for cpu in $cpus; do
-    case $cpu in
-    max) want=i8mm ;;
-    cortex-a53 | cortex-a57 | cortex-a72) want=neon ;;
-    *) want= ;;
+# The level each emulated core must get (qemu-aarch64 -cpu help lists them).
+expected_level() {
+    case $1 in
+    max) echo i8mm ;;
+    cortex-a76 | neoverse-n1) echo dotprod ;;
+    cortex-a35 | cortex-a53 | cortex-a57 | cortex-a72 | a64fx) echo neon ;;
+    *) echo "" ;;
     esac
-    say "QEMU_CPU=$cpu: dispatch${want:+ (expect $want)}"
-    if ! QEMU_CPU=$cpu qemu-aarch64 -L "$sysroot" "$build/arm_probe" $want; then
-        failed+=("$cpu: dispatch")
-    fi
+}
 
+failed=()
+probe() {
+    local want
+    want=$(expected_level "$1")
+    say "QEMU_CPU=$1: dispatch${want:+ (expect $want)}"
+    # shellcheck disable=SC2086 # no argument when no level is known
+    if ! QEMU_CPU=$1 qemu-aarch64 -L "$sysroot" "$build/arm_probe" $want; then
+        failed+=("$1: dispatch")
+    fi
+}
+
+for cpu in $cpus; do
+    probe "$cpu"
     say "QEMU_CPU=$cpu: ctest"
     args=(--test-dir "$build" --output-on-failure -j "$jobs" --timeout 600)
     [ -n "$regex" ] && args+=(-R "$regex")
@@ -148,10 +162,11 @@ for cpu in $cpus; do
         failed+=("$cpu: ctest")
     fi
 done
+for cpu in $probe_cpus; do probe "$cpu"; done
 
 if [ ${#failed[@]} -ne 0 ]; then
     say "FAILED"
     printf '  %s\n' "${failed[@]}"
     exit 1
 fi
-say "all arm64 runs passed ($cpus)"
+say "all arm64 runs passed (suites: $cpus; dispatch: $cpus $probe_cpus)"
