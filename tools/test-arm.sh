@@ -147,7 +147,7 @@ probe() {
     want=$(expected_level "$1")
     say "QEMU_CPU=$1: dispatch${want:+ (expect $want)}"
     # shellcheck disable=SC2086 # no argument when no level is known
-    if ! QEMU_CPU=$1 qemu-aarch64 -L "$sysroot" "$build/arm_probe" $want; then
+    if ! env -u GLINT_CPU_LEVEL QEMU_CPU="$1" qemu-aarch64 -L "$sysroot" "$build/arm_probe" $want; then
         failed+=("$1: dispatch")
     fi
 }
