@@ -226,7 +226,7 @@ glint_status glint_session_submit(glint_session *s, const int32_t *tokens, size_
     glint_status st = session_check(s, tokens, n);
     if (st) return st;
     if (s->q_len + n > s->q_cap) {
-        memmove(s->queue, s->queue + s->q_head, pending * sizeof *s->queue);
+        if (pending) memmove(s->queue, s->queue + s->q_head, pending * sizeof *s->queue);
         s->q_len = pending;
         s->q_head = 0;
         if (s->q_len + n > s->q_cap) {
