@@ -224,7 +224,7 @@ glint_status glint_session_submit(glint_session *s, const int32_t *tokens, size_
                             "context full: %d positions held and %zu queued, %zu more do not fit "
                             "in n_ctx %d", s->n_past, pending, n, s->p.n_ctx);
     glint_status st = session_check(s, tokens, n);
-    if (st) return st;
+    if (st || n == 0) return st;
     if (s->q_len + n > s->q_cap) {
         if (pending) memmove(s->queue, s->queue + s->q_head, pending * sizeof *s->queue);
         s->q_len = pending;
