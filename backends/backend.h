@@ -63,6 +63,9 @@ struct gl_backend_i {
     void (*set_profiling)(gl_backend *b, bool on);
     int (*get_timings)(gl_backend *b, gl_node_timing *out, int cap);
 
+    /* Optional (NULL = 64): the alignment tensor offsets within a buffer must have. */
+    size_t (*get_alignment)(gl_backend *b);
+
     void (*free)(gl_backend *b);
 };
 
@@ -73,5 +76,13 @@ struct gl_backend {
 
 /* The CPU backend: always available. n_threads <= 0 picks the core count. */
 glint_status gl_backend_cpu_create(int n_threads, gl_backend **out, gl_err *err);
+
+/* The Vulkan backend (built with GLINT_WITH_VULKAN): on the application's device when `ext`
+ * is given, else on the device chosen by GLINT_VK_DEVICE=index|name or by type (discrete,
+ * then integrated, then others; CPU-type devices such as lavapipe only when named or when
+ * GLINT_VK_ALLOW_CPU=1). No loader or no usable device: GLINT_ERROR_BACKEND_UNAVAILABLE with
+ * a message. */
+glint_status gl_backend_vulkan_create(const glint_vulkan_external *ext, gl_backend **out,
+                                      gl_err *err);
 
 #endif

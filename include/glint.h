@@ -154,8 +154,27 @@ typedef enum glint_backend_kind {
 /* "auto", "cpu", "vulkan", "opencl". */
 GLINT_API const char *glint_backend_kind_name(glint_backend_kind k);
 
+/* A Vulkan device owned by the application (a game or AR engine) for Glint to share. Handles
+ * are passed as pointers so this header needs no Vulkan headers. Glint creates its own
+ * pipelines, memory and command pools on the device, never destroys what it did not create,
+ * and holds lock_queue/unlock_queue around every vkQueueSubmit on the shared queue. The
+ * device must have been created with Vulkan 1.1+ and the features Glint should use enabled
+ * (Glint probes what is enabled and uses nothing else). */
+typedef struct glint_vulkan_external {
+    void *instance;               /* VkInstance */
+    void *physical_device;        /* VkPhysicalDevice */
+    void *device;                 /* VkDevice */
+    void *queue;                  /* VkQueue with compute support */
+    uint32_t queue_family;        /* its family index */
+    void *get_instance_proc_addr; /* PFN_vkGetInstanceProcAddr; NULL = the system loader's */
+    void (*lock_queue)(void *user);   /* may be NULL when the queue is not shared */
+    void (*unlock_queue)(void *user);
+    void *user;
+} glint_vulkan_external;
+
 typedef struct glint_runtime_params {
     int n_threads;             /* CPU worker threads; 0 = number of performance cores */
+    const glint_vulkan_external *vulkan; /* NULL: Glint opens its own device when asked to */
     glint_log_level log_level; /* default WARN */
     glint_log_fn log_fn;       /* NULL = write to stderr */
     void *log_user;

@@ -1,0 +1,22 @@
+# Turns a SPIR-V binary into a C file holding it as a uint32_t array (run at build time).
+# -D IN=file.spv -D OUT=file.c -D NAME=shader name
+file(READ "${IN}" hex HEX)
+string(LENGTH "${hex}" n)
+math(EXPR words "${n} / 8")
+set(body "")
+set(i 0)
+while(i LESS n)
+  # SPIR-V is little-endian: bytes b0 b1 b2 b3 make the word 0xb3b2b1b0
+  string(SUBSTRING "${hex}" ${i} 8 w)
+  string(SUBSTRING "${w}" 0 2 b0)
+  string(SUBSTRING "${w}" 2 2 b1)
+  string(SUBSTRING "${w}" 4 2 b2)
+  string(SUBSTRING "${w}" 6 2 b3)
+  string(APPEND body "0x${b3}${b2}${b1}${b0}u,")
+  math(EXPR i "${i} + 8")
+  math(EXPR col "${i} % 64")
+  if(col EQUAL 0)
+    string(APPEND body "\n")
+  endif()
+endwhile()
+file(WRITE "${OUT}" "#include \"gl_vk_shaders.h\"\nstatic const uint32_t words[] = {\n${body}};\nconst gl_vk_shader_code gl_vk_code_${NAME} = {\"${NAME}\", words, sizeof words};\n")
