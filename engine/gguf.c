@@ -582,6 +582,14 @@ void gl_gguf_close(gl_gguf *g) {
     free(g);
 }
 
+void gl_gguf_release_pages(const gl_gguf *g) {
+    if (!g || !g->mapped || g->data_offset >= g->size) return;
+    const long page = sysconf(_SC_PAGESIZE);
+    const uint64_t start = gl_align_up(g->data_offset, page > 0 ? (uint64_t)page : 4096);
+    if (start < g->size)
+        madvise((void *)(g->base + start), (size_t)(g->size - start), MADV_DONTNEED);
+}
+
 /* ---- accessors -------------------------------------------------------------------------- */
 
 uint32_t gl_gguf_version(const gl_gguf *g) {

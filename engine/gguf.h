@@ -54,6 +54,9 @@ glint_status gl_gguf_open(const char *path, gl_gguf **out, gl_err *err);
 /* The same over bytes in memory, which must outlive the gl_gguf (tests, fuzzing). */
 glint_status gl_gguf_open_memory(const void *data, size_t size, gl_gguf **out, gl_err *err);
 void gl_gguf_close(gl_gguf *g);
+/* Drops the resident pages of the tensor data (after a backend copied the weights): they are
+ * read back from the file if touched again. No-op for files opened from memory. */
+void gl_gguf_release_pages(const gl_gguf *g);
 
 uint32_t gl_gguf_version(const gl_gguf *g);
 uint64_t gl_gguf_alignment(const gl_gguf *g);

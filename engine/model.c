@@ -46,6 +46,64 @@ glint_status gl_model_bind(glint_model *m, bool *used, gl_tensor **out, bool opt
     return GLINT_OK;
 }
 
+/* Copies every weight into the backend's memory, packed into buffers of at most 256 MiB
+ * (many phones bind no larger range). Mapped device memory is filled straight from the
+ * mapped file; afterwards the file's pages are released, so the weights are resident once.
+ * t->data keeps a host address (the mapping, or the file) for any node the CPU must run. */
+static glint_status model_place_weights(glint_model *m, gl_err *err) {
+    gl_backend *b = m->backend;
+    const size_t align = b->iface->get_alignment ? b->iface->get_alignment(b) : 64;
+    const size_t chunk_max = (size_t)256 << 20;
+    size_t cur = 0;
+    int n_bufs = 0;
+    /* pass 1: count buffers; pass 2: allocate and fill */
+    for (int pass = 0; pass < 2; pass++) {
+        gl_buffer *buf = NULL;
+        size_t start = 0;
+        cur = 0;
+        n_bufs = 0;
+        for (int64_t i = 0; i <= m->n_tensors; i++) {
+            const size_t sz = i < m->n_tensors ? gl_align_up(gl_tensor_nbytes(&m->tensors[i]),
+                                                             align) : 0;
+            if (i == m->n_tensors || (cur > 0 && cur + sz > chunk_max)) {
+                /* close the chunk of tensors [start, i) */
+                if (pass == 1 && cur > 0) {
+                    glint_status st = b->iface->buffer_alloc(b, cur, GL_BUFFER_WEIGHTS, &buf);
+                    if (st)
+                        return gl_fail(err, st, "cannot allocate %zu MiB of weights on %s",
+                                       cur >> 20, b->iface->name(b));
+                    m->weight_bufs[m->n_weight_bufs++] = buf;
+                    size_t off = 0;
+                    for (int64_t j = (int64_t)start; j < i; j++) {
+                        gl_tensor *t = &m->tensors[j];
+                        const size_t n = gl_tensor_nbytes(t);
+                        if (buf->host) {
+                            memcpy((char *)buf->host + off, t->data, n);
+                        } else if ((st = b->iface->buffer_upload(b, buf, off, t->data, n))) {
+                            return gl_fail(err, st, "cannot upload '%s' to %s", t->name,
+                                           b->iface->name(b));
+                        }
+                        t->buffer = buf;
+                        t->offset = off;
+                        if (buf->host) t->data = (char *)buf->host + off;
+                        off += gl_align_up(n, align);
+                    }
+                }
+                if (cur > 0) n_bufs++;
+                start = (size_t)i;
+                cur = 0;
+            }
+            cur += sz;
+        }
+        if (pass == 0) {
+            m->weight_bufs = calloc((size_t)GL_MAX(n_bufs, 1), sizeof *m->weight_bufs);
+            if (!m->weight_bufs) return gl_fail(err, GLINT_ERROR_OUT_OF_MEMORY, "out of memory");
+        }
+    }
+    gl_gguf_release_pages(m->gguf);
+    return GLINT_OK;
+}
+
 static glint_status model_load(glint_model *m, const char *path, const glint_model_params *p,
                                gl_err *err) {
     glint_status st = gl_gguf_open(path, &m->gguf, err);
@@ -114,10 +172,19 @@ static glint_status model_load(glint_model *m, const char *path, const glint_mod
     free(used);
     if (st) return st;
 
-    if (p->backend == GLINT_BACKEND_VULKAN || p->backend == GLINT_BACKEND_OPENCL)
-        GL_LOGW("backend '%s' is not available in this build; running on the CPU",
-                glint_backend_kind_name(p->backend));
+    /* AUTO is the CPU until the profiling scheduler decides placements. */
     m->backend = m->rt->cpu;
+    if (p->backend == GLINT_BACKEND_VULKAN) {
+        gl_backend *vk = gl_runtime_vulkan(m->rt);
+        if (vk) {
+            m->backend = vk;
+        } else {
+            GL_LOGW("vulkan unavailable (%s); running on the CPU", m->rt->vulkan_error);
+        }
+    } else if (p->backend == GLINT_BACKEND_OPENCL) {
+        GL_LOGW("opencl is not available in this build; running on the CPU");
+    }
+    if (m->backend != m->rt->cpu) return model_place_weights(m, err);
     return GLINT_OK;
 }
 
@@ -149,6 +216,9 @@ glint_status glint_model_load(glint_runtime *rt, const char *path, const glint_m
 
 void glint_model_free(glint_model *m) {
     if (!m) return;
+    for (int i = 0; i < m->n_weight_bufs; i++)
+        m->backend->iface->buffer_free(m->backend, m->weight_bufs[i]);
+    free(m->weight_bufs);
     gl_vocab_free(m->vocab);
     free(m->tensors);
     free(m->layers);

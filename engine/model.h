@@ -9,9 +9,17 @@
 
 struct glint_runtime {
     glint_runtime_params params;
+    glint_vulkan_external vk_ext; /* copy of params.vulkan's target */
     gl_backend *cpu;
+    gl_backend *vulkan;      /* created on first use; NULL when unavailable */
+    bool vulkan_tried;
+    char vulkan_error[512];  /* why it is unavailable */
     char last_error[512];
 };
+
+/* The Vulkan backend of the runtime, created on first call; NULL (and the reason in
+ * rt->vulkan_error) when there is none. */
+gl_backend *gl_runtime_vulkan(glint_runtime *rt);
 
 typedef struct gl_hparams {
     char arch[32];
@@ -38,7 +46,9 @@ struct glint_model {
     gl_gguf *gguf;
     gl_vocab *vocab;
     gl_hparams hp;
-    gl_backend *backend; /* where the weights live */
+    gl_backend *backend; /* where the weights live and the layers run */
+    gl_buffer **weight_bufs; /* the backend's buffers holding the weights (not for the CPU) */
+    int n_weight_bufs;
     gl_tensor *tensors;  /* one per GGUF tensor, in file order */
     int64_t n_tensors;
     gl_tensor *tok_embd, *output_norm, *output, *rope_freqs;

@@ -26,6 +26,10 @@ glint_status glint_runtime_create(const glint_runtime_params *p, glint_runtime *
     glint_runtime *rt = calloc(1, sizeof *rt);
     if (!rt) return GLINT_ERROR_OUT_OF_MEMORY;
     rt->params = *p;
+    if (p->vulkan) {
+        rt->vk_ext = *p->vulkan;
+        rt->params.vulkan = &rt->vk_ext;
+    }
     if (rt->params.n_threads == 0) rt->params.n_threads = default_threads();
     gl_log_set(p->log_level, p->log_fn, p->log_user);
     gl_err err = {{0}};
@@ -39,8 +43,26 @@ glint_status glint_runtime_create(const glint_runtime_params *p, glint_runtime *
     return GLINT_OK;
 }
 
+gl_backend *gl_runtime_vulkan(glint_runtime *rt) {
+    if (rt->vulkan_tried) return rt->vulkan;
+    rt->vulkan_tried = true;
+#ifdef GLINT_WITH_VULKAN_BACKEND /* switched on when vk_backend.c lands */
+    gl_err err = {{0}};
+    glint_status st = gl_backend_vulkan_create(rt->params.vulkan, &rt->vulkan, &err);
+    if (st != GLINT_OK) {
+        rt->vulkan = NULL;
+        snprintf(rt->vulkan_error, sizeof rt->vulkan_error, "%s",
+                 err.msg[0] ? err.msg : glint_status_string(st));
+    }
+#else
+    snprintf(rt->vulkan_error, sizeof rt->vulkan_error, "not built in this version");
+#endif
+    return rt->vulkan;
+}
+
 void glint_runtime_free(glint_runtime *rt) {
     if (!rt) return;
+    if (rt->vulkan) rt->vulkan->iface->free(rt->vulkan);
     if (rt->cpu) rt->cpu->iface->free(rt->cpu);
     free(rt);
 }
@@ -51,10 +73,15 @@ const char *glint_runtime_last_error(const glint_runtime *rt) {
 
 glint_status glint_runtime_describe(glint_runtime *rt, char *buf, size_t cap, size_t *n_out) {
     if (!rt || (!buf && cap) || !n_out) return GLINT_ERROR_INVALID_ARGUMENT;
-    char line[1024];
-    rt->cpu->iface->describe(rt->cpu, line, sizeof line);
-    const int n = snprintf(buf, cap, "%s\nvulkan: not built in this version\n"
-                           "opencl: not built in this version\n", line);
+    char cpu[1024], vk[4096];
+    rt->cpu->iface->describe(rt->cpu, cpu, sizeof cpu);
+    gl_backend *v = gl_runtime_vulkan(rt);
+    if (v) {
+        v->iface->describe(v, vk, sizeof vk);
+    } else {
+        snprintf(vk, sizeof vk, "vulkan: no device (%s)", rt->vulkan_error);
+    }
+    const int n = snprintf(buf, cap, "%s\n%s\nopencl: not built in this version\n", cpu, vk);
     *n_out = n > 0 ? (size_t)n : 0;
     return *n_out >= cap ? GLINT_ERROR_BUFFER_TOO_SMALL : GLINT_OK;
 }

@@ -11,7 +11,7 @@ struct glint_session {
     glint_model *m;
     glint_session_params p;
     gl_backend *be;
-    gl_buffer *kv_buf, *act_buf;
+    gl_buffer *kv_buf, *act_buf, *io_buf; /* io: token ids, positions, logits */
     gl_tensor *k_cache, *v_cache; /* [n_layer] */
     gl_tensor tokens_t, pos_t, logits_t;
     int32_t *tokens, *pos;
@@ -45,7 +45,7 @@ static void session_forward_args(glint_session *s, int32_t n, gl_forward *fw) {
     const int32_t n_out = s->p.logits_all ? n : 1;
     const int64_t ne[2] = {s->m->hp.n_vocab, n_out};
     gl_tensor_init(&s->logits_t, GLINT_TYPE_F32, 2, ne);
-    s->logits_t.data = s->logits;
+    if (!s->io_buf) s->logits_t.data = s->logits;
     *fw = (gl_forward){.n = n, .n_past = s->n_past, .tokens = &s->tokens_t, .pos = &s->pos_t,
                        .k_cache = s->k_cache, .v_cache = s->v_cache, .logits = &s->logits_t,
                        .logits_all = s->p.logits_all};
@@ -84,7 +84,9 @@ glint_status glint_session_create(glint_model *m, const glint_session_params *p,
     s->v_cache = calloc((size_t)n_layer, sizeof *s->v_cache);
     s->tokens = calloc((size_t)nb, sizeof *s->tokens);
     s->pos = calloc((size_t)nb, sizeof *s->pos);
-    s->logits = calloc((size_t)hp->n_vocab * (size_t)(p->logits_all ? nb : 1), sizeof(float));
+    const size_t logits_bytes =
+        (size_t)hp->n_vocab * (size_t)(p->logits_all ? nb : 1) * sizeof(float);
+    s->logits = calloc(1, logits_bytes);
     s->g.cap_nodes = n_layer * 32 + 16;
     s->g.cap_tensors = n_layer * 48 + 32;
     s->g.nodes = calloc((size_t)s->g.cap_nodes, sizeof *s->g.nodes);
@@ -103,7 +105,7 @@ glint_status glint_session_create(glint_model *m, const glint_session_params *p,
             gl_tensor_init(kv[j], p->kv_type, 3, ne);
             kv[j]->buffer = s->kv_buf;
             kv[j]->offset = (size_t)(2 * l + j) * layer_bytes;
-            kv[j]->data = (char *)s->kv_buf->host + kv[j]->offset;
+            kv[j]->data = s->kv_buf->host ? (char *)s->kv_buf->host + kv[j]->offset : NULL;
             kv[j]->name = j ? "v_cache" : "k_cache";
         }
     }
@@ -112,6 +114,19 @@ glint_status glint_session_create(glint_model *m, const glint_session_params *p,
     gl_tensor_init(&s->pos_t, GLINT_TYPE_I32, 1, &ntok);
     s->tokens_t.data = s->tokens;
     s->pos_t.data = s->pos;
+    if (s->be != m->rt->cpu) {
+        /* inputs and logits live on the device; the host arrays are staged through them */
+        const size_t io_tok = gl_align_up((size_t)nb * sizeof(int32_t), 256);
+        st = s->be->iface->buffer_alloc(s->be, 2 * io_tok + logits_bytes, GL_BUFFER_COMPUTE,
+                                        &s->io_buf);
+        if (st) goto fail;
+        gl_tensor *io[3] = {&s->tokens_t, &s->pos_t, &s->logits_t};
+        for (int j = 0; j < 3; j++) {
+            io[j]->buffer = s->io_buf;
+            io[j]->offset = (size_t)j * io_tok;
+            io[j]->data = s->io_buf->host ? (char *)s->io_buf->host + io[j]->offset : NULL;
+        }
+    }
 
     /* Measure the largest graph, then give it memory and let the backend size its scratch. */
     gl_forward fw;
@@ -143,6 +158,7 @@ void glint_session_free(glint_session *s) {
     if (s->be) {
         s->be->iface->buffer_free(s->be, s->kv_buf);
         s->be->iface->buffer_free(s->be, s->act_buf);
+        s->be->iface->buffer_free(s->be, s->io_buf);
     }
     free(s->k_cache);
     free(s->v_cache);
@@ -163,6 +179,73 @@ int32_t gl_session_n_vocab(const glint_session *s) {
     return s ? s->m->hp.n_vocab : 0;
 }
 
+/* Token ids and positions into the device's io buffer (nothing to do on the CPU). */
+static glint_status session_stage_inputs(glint_session *s, int32_t n) {
+    if (!s->io_buf) return GLINT_OK;
+    const size_t bytes = (size_t)n * sizeof(int32_t);
+    if (s->io_buf->host) {
+        memcpy(s->tokens_t.data, s->tokens, bytes);
+        memcpy(s->pos_t.data, s->pos, bytes);
+        return GLINT_OK;
+    }
+    glint_status st = s->be->iface->buffer_upload(s->be, s->io_buf, s->tokens_t.offset,
+                                                  s->tokens, bytes);
+    if (st == GLINT_OK)
+        st = s->be->iface->buffer_upload(s->be, s->io_buf, s->pos_t.offset, s->pos, bytes);
+    return st ? session_fail(s, st, "cannot upload the batch: %s", glint_status_string(st)) : st;
+}
+
+static glint_status session_fetch_logits(glint_session *s, int32_t n) {
+    if (!s->io_buf) return GLINT_OK;
+    const size_t bytes = (size_t)s->m->hp.n_vocab * (size_t)(s->p.logits_all ? n : 1) * 4;
+    if (s->io_buf->host) {
+        memcpy(s->logits, s->logits_t.data, bytes);
+        return GLINT_OK;
+    }
+    glint_status st = s->be->iface->buffer_download(s->be, s->io_buf, s->logits_t.offset,
+                                                    s->logits, bytes);
+    return st ? session_fail(s, st, "cannot read the logits: %s", glint_status_string(st)) : st;
+}
+
+/* Host-addressable: every tensor of the node has a CPU address. */
+static bool node_on_host(const gl_node *nd) {
+    if (!nd->dst->data) return false;
+    for (int i = 0; i < GL_MAX_SRC; i++)
+        if (nd->src[i] && !nd->src[i]->data) return false;
+    return true;
+}
+
+/* Runs the graph: contiguous runs of nodes on the session's backend, and the nodes it
+ * declines on the CPU (possible where its memory is host-visible; moving tensors between
+ * separate memories is the scheduler's job). */
+static glint_status session_compute(glint_session *s) {
+    gl_backend *be = s->be, *cpu = s->m->rt->cpu;
+    gl_node *nodes = s->g.nodes;
+    const int n = s->g.n_nodes;
+    glint_status st = GLINT_OK;
+    for (int i = 0; i < n && st == GLINT_OK;) {
+        const bool on_be = be == cpu || be->iface->supports_op(be, &nodes[i]);
+        int j = i + 1;
+        while (j < n && (be == cpu || be->iface->supports_op(be, &nodes[j])) == on_be) j++;
+        if (on_be) {
+            st = be->iface->compute(be, nodes + i, j - i);
+        } else {
+            for (int k = i; k < j; k++)
+                if (!node_on_host(&nodes[k]))
+                    return session_fail(s, GLINT_ERROR_UNSUPPORTED,
+                                        "%s (layer %d) cannot run on %s, and its tensors are not "
+                                        "host-visible for the CPU", gl_op_name(nodes[k].op),
+                                        nodes[k].layer, be->iface->name(be));
+            st = be->iface->synchronize(be); /* the CPU reads what the device wrote */
+            if (st == GLINT_OK) st = cpu->iface->compute(cpu, nodes + i, j - i);
+        }
+        i = j;
+    }
+    if (st == GLINT_OK) st = be->iface->synchronize(be);
+    return st ? session_fail(s, st, "forward pass failed on %s: %s", be->iface->name(be),
+                             glint_status_string(st)) : st;
+}
+
 /* One forward pass over n <= n_batch tokens. */
 static glint_status session_batch(glint_session *s, const int32_t *tokens, int32_t n) {
     const int64_t t0 = gl_time_us();
@@ -176,9 +259,10 @@ static glint_status session_batch(glint_session *s, const int32_t *tokens, int32
     s->g.act = s->act_buf;
     s->m->arch->build(s->m, &s->g, &fw);
     if (s->g.overflow) return session_fail(s, GLINT_ERROR_INTERNAL, "graph arena overflow");
-    glint_status st = s->be->iface->compute(s->be, s->g.nodes, s->g.n_nodes);
-    if (st == GLINT_OK) st = s->be->iface->synchronize(s->be);
-    if (st) return session_fail(s, st, "forward pass failed: %s", glint_status_string(st));
+    glint_status st = session_stage_inputs(s, n);
+    if (st == GLINT_OK) st = session_compute(s);
+    if (st == GLINT_OK) st = session_fetch_logits(s, n);
+    if (st) return st;
     s->n_past += n;
     s->n_logits = s->p.logits_all ? n : 1;
     const double ms = (double)(gl_time_us() - t0) / 1000.0;
