@@ -1,0 +1,50 @@
+/* ADD and MUL on the GPU, element-wise with src1 broadcast over rows when it has one row
+ * (shaders/vulkan/binary.comp, which also serves GLU). */
+#include "vkops.h"
+
+typedef struct {
+    uint32_t ne0, ne1, ne2, n;
+    uint32_t a[4], b[4], y[4];
+} binary_push;
+
+bool gl_vkops_binary_supports(const gl_vk_device *d, const gl_node *n, bool broadcast);
+glint_status gl_vkops_binary_record(gl_vk_device *d, const gl_node *n, uint32_t op);
+
+bool gl_vkops_binary_supports(const gl_vk_device *d, const gl_node *n, bool broadcast) {
+    const gl_tensor *a = n->src[0], *b = n->src[1], *y = n->dst;
+    if (!b || a->type != GLINT_TYPE_F32 || b->type != GLINT_TYPE_F32 ||
+        y->type != GLINT_TYPE_F32 || !gl_vkops_same_shape(a, y) || b->ne[0] != a->ne[0])
+        return false;
+    if (!(gl_vkops_same_shape(a, b) || (broadcast && gl_vkops_nrows(b) == 1))) return false;
+    return gl_vkops_fits(d, a, 4) && gl_vkops_fits(d, b, 4) && gl_vkops_fits(d, y, 4) &&
+           gl_tensor_nelements(a) <= UINT32_MAX;
+}
+
+glint_status gl_vkops_binary_record(gl_vk_device *d, const gl_node *n, uint32_t op) {
+    const gl_tensor *a = n->src[0], *b = n->src[1];
+    binary_push pc = {.ne0 = (uint32_t)a->ne[0], .ne1 = (uint32_t)a->ne[1],
+                      .ne2 = (uint32_t)a->ne[2], .n = (uint32_t)gl_tensor_nelements(a)};
+    gl_vk_dispatch ds = {.shader = GL_VK_SHADER_VK_BINARY, .spec = {op}, .n_spec = 1,
+                         .push = &pc, .push_size = sizeof pc, .n_bindings = 3};
+    glint_status st;
+    if ((st = gl_vkops_bind(d, a, false, 4, &ds.bindings[0], pc.a)) ||
+        (st = gl_vkops_bind(d, b, false, 4, &ds.bindings[1], pc.b)) ||
+        (st = gl_vkops_bind(d, n->dst, true, 4, &ds.bindings[2], pc.y)))
+        return st;
+    if (gl_vkops_nrows(b) == 1) pc.b[1] = pc.b[2] = pc.b[3] = 0; /* broadcast */
+    gl_vkops_grid(((uint64_t)pc.n + GL_VKOPS_WG - 1) / GL_VKOPS_WG, ds.groups);
+    return gl_vk_record_dispatch(d, &ds);
+}
+
+static bool binary_supports(const gl_vk_device *d, const gl_node *n) {
+    return gl_vkops_binary_supports(d, n, true);
+}
+static glint_status add_record(gl_vk_device *d, const gl_node *n) {
+    return gl_vkops_binary_record(d, n, 0);
+}
+static glint_status mul_record(gl_vk_device *d, const gl_node *n) {
+    return gl_vkops_binary_record(d, n, 1);
+}
+
+const gl_vk_op gl_vk_op_add = {binary_supports, add_record};
+const gl_vk_op gl_vk_op_mul = {binary_supports, mul_record};

@@ -1,0 +1,70 @@
+/* Helpers shared by the vkops op files (everything but MUL_MAT): tensor strides and skews in
+ * elements for push constants, shape checks for supports(), and dispatch grids. */
+#ifndef GLINT_VKOPS_H
+#define GLINT_VKOPS_H
+
+#include "vk_internal.h"
+
+/* Each op's shaders run WG invocations per workgroup (common.glsl). */
+#define GL_VKOPS_WG 64
+#define GL_VKOPS_MAX_GROUPS 65535u
+
+static inline int64_t gl_vkops_nrows(const gl_tensor *t) {
+    return t->ne[1] * t->ne[2] * t->ne[3];
+}
+
+/* Byte span from element 0 to one past the last element. */
+static inline uint64_t gl_vkops_span(const gl_tensor *t) {
+    const gl_type_traits *tr = gl_type_get(t->type);
+    uint64_t s = tr ? (uint64_t)gl_row_size(t->type, t->ne[0]) : 0;
+    for (int i = 1; i < GL_MAX_DIMS; i++) s += (uint64_t)(t->ne[i] - 1) * t->nb[i];
+    return s;
+}
+
+/* Whether `t` is addressable by 32-bit element indices within one binding: strides are whole
+ * elements of `esize` bytes, the span fits the device's storage-buffer range, and every dim
+ * is positive. */
+static inline bool gl_vkops_fits(const gl_vk_device *d, const gl_tensor *t, size_t esize) {
+    if (!t) return false;
+    for (int i = 0; i < GL_MAX_DIMS; i++) {
+        if (t->ne[i] <= 0 || t->ne[i] > (int64_t)UINT32_MAX) return false;
+        if (i > 0 && t->nb[i] % esize) return false;
+    }
+    const uint64_t span = gl_vkops_span(t);
+    const uint64_t limit = gl_vk_device_caps(d)->max_storage_buffer_range;
+    /* the binding starts up to one alignment before the tensor */
+    return span + gl_vk_device_caps(d)->min_storage_offset_alignment <= GL_MIN(limit, UINT32_MAX);
+}
+
+static inline bool gl_vkops_same_shape(const gl_tensor *a, const gl_tensor *b) {
+    for (int i = 0; i < GL_MAX_DIMS; i++)
+        if (a->ne[i] != b->ne[i]) return false;
+    return true;
+}
+
+/* Binding of `t` plus its skew and strides in elements of `esize` bytes (nb[0] of the
+ * result is the skew). */
+static inline glint_status gl_vkops_bind(const gl_vk_device *d, const gl_tensor *t, bool write,
+                                         size_t esize, gl_vk_range *r, uint32_t nb[4]) {
+    *r = gl_vk_tensor_range(d, t, write);
+    if (r->buffer == VK_NULL_HANDLE || r->skew % esize) return GLINT_ERROR_INTERNAL;
+    nb[0] = (uint32_t)(r->skew / esize);
+    for (int i = 1; i < 4; i++) nb[i] = (uint32_t)(t->nb[i] / esize);
+    return GLINT_OK;
+}
+
+/* Workgroup counts for `groups` workgroups, spread over y past the 65535 limit of x
+ * (common.glsl's flat_group() undoes it). */
+static inline void gl_vkops_grid(uint64_t groups, uint32_t out[3]) {
+    if (groups == 0) groups = 1;
+    const uint64_t x = GL_MIN(groups, (uint64_t)GL_VKOPS_MAX_GROUPS);
+    out[0] = (uint32_t)x;
+    out[1] = (uint32_t)((groups + x - 1) / x);
+    out[2] = 1;
+}
+
+static inline bool gl_vkops_tier(const gl_vk_device *d, uint32_t feat) {
+    return (gl_vk_device_caps(d)->enabled & feat) != 0;
+}
+
+#endif
