@@ -98,7 +98,7 @@ void gl_cpu_mul_mat(const gl_cpu_task *t, const gl_tensor *w, const gl_tensor *a
         const char *wp = (const char *)w->data + i0 * w_stride;
         const char *ap = act + j0 * a_stride;
         float *c = (float *)dst->data + j0 * ldc + i0;
-        if (gemm && nc > 1) {
+        if (gemm) {
             gemm(K, wp, w_stride, ap, a_stride, c, ldc, nr, nc);
         } else {
             for (int i = 0; i < nr; i++)

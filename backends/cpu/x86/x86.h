@@ -469,22 +469,41 @@ static inline void gl_x86_vec_dot_q6_k(int64_t n, float *s, const void *vx, cons
     *s = sum;
 }
 
-/* ---- gemm micro-kernels (prefill) --------------------------------------------------------- */
+/* ---- gemm micro-kernels ------------------------------------------------------------------ */
 /* A tile of R weight rows x C activation columns walks k one block at a time. Per block, every
  * pair (i, j) gets an exact int32 dot (8 lanes of 4-byte partial sums), which is converted and
  * scaled by d_w[i] * d_a[j] into a float accumulator; weight and activation registers are each
- * reused C and R times. AVX-512 has 32 vector registers (4 x 4 tiles), AVX2 16 (2 x 2). */
-#if GL_X86_VNNI
+ * reused C and R times. AVX-512 has 32 vector registers (4 x 4 tiles), AVX2 16 (4 x 2). With
+ * C = 1 this is also the decode kernel: the activation block, its scale and its correction are
+ * loaded once for R rows. */
 #define GL_X86_TR 4
+#if GL_X86_VNNI
 #define GL_X86_TC 4
 #else
-#define GL_X86_TR 2
 #define GL_X86_TC 2
 #endif
 
-/* Weight block -> (bytes for the u8 side, bytes for the s8 side of the pair dot). Q4_0 keeps
- * its quants unsigned (0..15) and subtracts 8 * sum(y) per activation block; Q8_0 goes through
- * the sign trick on AVX2 and through x + 128 (minus 128 * sum(y)) with VNNI. */
+#ifndef GL_X86_PF_ROWS
+#define GL_X86_PF_ROWS 4
+#endif
+
+/* Half at p broadcast to 8 floats. */
+GL_X86_INLINE __m256 gl_x86_bcast_h(const void *p) {
+    gl_fp16 h;
+    memcpy(&h, p, 2);
+    return _mm256_cvtph_ps(_mm_set1_epi16((short)h));
+}
+
+/* 32 q4 quants as bytes 0..15 (low nibbles first): the 16 bytes in both lanes, the upper lane
+ * shifted right by 4 (dword shifts: the bits that cross bytes are masked off). */
+GL_X86_INLINE __m256i gl_x86_unpack_nibbles2(const uint8_t *qs) {
+    const __m256i x = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)qs));
+    const __m256i sh = _mm256_srlv_epi32(x, _mm256_setr_epi32(0, 0, 0, 0, 4, 4, 4, 4));
+    return _mm256_and_si256(sh, _mm256_set1_epi8(0x0f));
+}
+
+/* Q4_0 keeps its quants unsigned (0..15) and starts each pair's dot at -8 * sum(y); Q8_0 goes
+ * through x + 128 (starting at -128 * sum(y)) with VNNI and through the sign trick on AVX2. */
 GL_X86_INLINE void gl_x86_gemm_tile(int64_t nb, bool q4, const uint8_t *w, size_t ws,
                                     const uint8_t *a, size_t as, float *c, size_t ldc, const int R,
                                     const int C) {
@@ -498,77 +517,80 @@ GL_X86_INLINE void gl_x86_gemm_tile(int64_t nb, bool q4, const uint8_t *w, size_
         for (int j = 0; j < C; j++) {
             const gl_block_q8_0 *ab = (const gl_block_q8_0 *)(a + j * as) + b;
             yv[j] = _mm256_loadu_si256((const __m256i *)ab->qs);
-            da[j] = _mm256_set1_ps(gl_x86_h2f(ab->d));
-#if GL_X86_VNNI
-            /* -(offset * sum y) per 4 bytes, the starting value of each pair's dot */
-            corr[j] =
-                _mm256_sub_epi32(_mm256_setzero_si256(),
-                                 _mm256_dpbusd_epi32(_mm256_setzero_si256(),
-                                                     _mm256_set1_epi8(q4 ? 8 : (char)0x80), yv[j]));
-#else
-            corr[j] = q4 ? gl_x86_dot_us(_mm256_setzero_si256(), _mm256_set1_epi8(8), yv[j])
-                         : _mm256_setzero_si256();
-#endif
+            da[j] = gl_x86_bcast_h(&ab->d);
+            if (q4 || GL_X86_VNNI) {
+                const __m256i off = _mm256_set1_epi8(q4 ? 8 : (char)0x80);
+                corr[j] = _mm256_sub_epi32(_mm256_setzero_si256(),
+                                           gl_x86_dot_us(_mm256_setzero_si256(), off, yv[j]));
+            } else {
+                corr[j] = _mm256_setzero_si256();
+            }
         }
         for (int i = 0; i < R; i++) {
             const uint8_t *wb = w + i * ws + (size_t)b * wbs;
-            gl_fp16 dwh;
-            memcpy(&dwh, wb, 2);
-            const __m256 dw = _mm256_set1_ps(gl_x86_h2f(dwh));
+            /* R rows read side by side defeat the hardware prefetcher: fetch the same block of
+             * the next tile's row by hand (a prefetch past the end of w is harmless) */
+            _mm_prefetch((const char *)wb + GL_X86_PF_ROWS * ws, _MM_HINT_T0);
+            const __m256 dw = gl_x86_bcast_h(wb);
             __m256i xu, xs = _mm256_setzero_si256();
             if (q4) {
-                xu = gl_x86_unpack_nibbles(wb + 2);
+                xu = gl_x86_unpack_nibbles2(wb + 2);
             } else {
                 xs = _mm256_loadu_si256((const __m256i *)(wb + 2));
-#if GL_X86_VNNI
-                xu = _mm256_xor_si256(xs, _mm256_set1_epi8((char)0x80));
-#else
-                xu = _mm256_sign_epi8(xs, xs);
-#endif
+                xu = GL_X86_VNNI ? _mm256_xor_si256(xs, _mm256_set1_epi8((char)0x80))
+                                 : _mm256_sign_epi8(xs, xs);
             }
-            (void)xs;
             for (int j = 0; j < C; j++) {
-                __m256i p;
-#if GL_X86_VNNI
-                p = _mm256_dpbusd_epi32(corr[j], xu, yv[j]);
-#else
-                if (q4)
-                    p = _mm256_sub_epi32(gl_x86_dot_us(_mm256_setzero_si256(), xu, yv[j]), corr[j]);
-                else
-                    p = gl_x86_dot_us(_mm256_setzero_si256(), xu, _mm256_sign_epi8(yv[j], xs));
-#endif
+                /* without VNNI the q8_0 pair goes through int16: |x| * |y| pairs fit */
+                const __m256i p = (q4 || GL_X86_VNNI)
+                                      ? gl_x86_dot_us(corr[j], xu, yv[j])
+                                      : gl_x86_dot_us(corr[j], xu, _mm256_sign_epi8(yv[j], xs));
                 acc[i][j] =
                     _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_mul_ps(dw, da[j]), acc[i][j]);
             }
         }
-        (void)corr;
-        (void)da;
     }
     for (int i = 0; i < R; i++)
         for (int j = 0; j < C; j++) c[j * ldc + i] = gl_x86_hsum_ps(acc[i][j]);
 }
 
-/* Full tiles with constant shapes (so the compiler keeps acc in registers); the edges go
- * through the smaller shapes. */
+/* Tiles with constant shapes (so the compiler keeps acc in registers); the edges go through the
+ * smaller shapes. */
 #define GL_X86_GEMM_SHAPE(NAME, Q4, R, C)                                                          \
-    static void NAME##_##R##x##C(int64_t nb, const uint8_t *w, size_t ws, const uint8_t *a,        \
-                                 size_t as, float *c, size_t ldc) {                                \
-        gl_x86_gemm_tile(nb, Q4, w, ws, a, as, c, ldc, R, C);                                      \
+    static __attribute__((unused)) void NAME##_##R##x##C(int64_t nb, const uint8_t *w, size_t ws,  \
+                                                         const uint8_t *a, size_t as, float *c,    \
+                                                         size_t ldc) {                             \
+        if ((R) <= GL_X86_TR && (C) <= GL_X86_TC)                                                  \
+            gl_x86_gemm_tile(nb, Q4, w, ws, a, as, c, ldc, (R) <= GL_X86_TR ? (R) : 1,             \
+                             (C) <= GL_X86_TC ? (C) : 1);                                          \
     }
 
-#define GL_X86_GEMM_SHAPES(NAME, Q4)                                                               \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 1, 1)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 1, 2)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 2, 1)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 2, 2)                                                              \
-    GL_X86_GEMM_SHAPES_4(NAME, Q4)                                                                 \
+#define GL_X86_GEMM_ROW(NAME, Q4, R)                                                               \
+    GL_X86_GEMM_SHAPE(NAME, Q4, R, 1)                                                              \
+    GL_X86_GEMM_SHAPE(NAME, Q4, R, 2)                                                              \
+    GL_X86_GEMM_SHAPE(NAME, Q4, R, 3)                                                              \
+    GL_X86_GEMM_SHAPE(NAME, Q4, R, 4)
+
+#define GL_X86_GEMM(NAME, Q4)                                                                      \
+    GL_X86_GEMM_ROW(NAME, Q4, 1)                                                                   \
+    GL_X86_GEMM_ROW(NAME, Q4, 2)                                                                   \
+    GL_X86_GEMM_ROW(NAME, Q4, 3)                                                                   \
+    GL_X86_GEMM_ROW(NAME, Q4, 4)                                                                   \
     static void NAME(int64_t k, const void *vw, size_t ws, const void *va, size_t as, float *c,    \
                      size_t ldc, int nr, int nc) {                                                 \
         typedef void (*tile_fn)(int64_t, const uint8_t *, size_t, const uint8_t *, size_t,         \
                                 float *, size_t);                                                  \
-        static const tile_fn tiles[4][4] = GL_X86_GEMM_TABLE(NAME);                                \
+        static const tile_fn tiles[4][4] = {{NAME##_1x1, NAME##_1x2, NAME##_1x3, NAME##_1x4},      \
+                                            {NAME##_2x1, NAME##_2x2, NAME##_2x3, NAME##_2x4},      \
+                                            {NAME##_3x1, NAME##_3x2, NAME##_3x3, NAME##_3x4},      \
+                                            {NAME##_4x1, NAME##_4x2, NAME##_4x3, NAME##_4x4}};     \
         const int64_t nb = k / 32;                                                                 \
         const uint8_t *w = vw, *a = va;                                                            \
+        if (nc == 1 && !(Q4)) { /* q8_0 decode streams faster one row at a time */                 \
+            for (int i = 0; i < nr; i++) gl_x86_vec_dot_q8_0(k, c + i, w + i * ws, a);             \
+            return;                                                                                \
+        }                                                                                          \
+        /* rows outer: a tile's weight rows stay in L1 while the columns go by */                  \
         for (int i = 0; i < nr; i += GL_X86_TR) {                                                  \
             const int r = nr - i < GL_X86_TR ? nr - i : GL_X86_TR;                                 \
             for (int j = 0; j < nc; j += GL_X86_TC) {                                              \
@@ -578,40 +600,8 @@ GL_X86_INLINE void gl_x86_gemm_tile(int64_t nb, bool q4, const uint8_t *w, size_
         }                                                                                          \
     }
 
-#if GL_X86_VNNI
-#define GL_X86_GEMM_SHAPES_4(NAME, Q4)                                                             \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 1, 3)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 1, 4)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 2, 3)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 2, 4)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 3, 1)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 3, 2)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 3, 3)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 3, 4)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 4, 1)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 4, 2)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 4, 3)                                                              \
-    GL_X86_GEMM_SHAPE(NAME, Q4, 4, 4)
-#define GL_X86_GEMM_TABLE(NAME)                                                                    \
-    {                                                                                              \
-        {NAME##_1x1, NAME##_1x2, NAME##_1x3, NAME##_1x4},                                          \
-            {NAME##_2x1, NAME##_2x2, NAME##_2x3, NAME##_2x4},                                      \
-            {NAME##_3x1, NAME##_3x2, NAME##_3x3, NAME##_3x4}, {                                    \
-            NAME##_4x1, NAME##_4x2, NAME##_4x3, NAME##_4x4                                         \
-        }                                                                                          \
-    }
-#else
-#define GL_X86_GEMM_SHAPES_4(NAME, Q4)
-#define GL_X86_GEMM_TABLE(NAME)                                                                    \
-    {                                                                                              \
-        {NAME##_1x1, NAME##_1x2, NULL, NULL}, {                                                    \
-            NAME##_2x1, NAME##_2x2, NULL, NULL                                                     \
-        }                                                                                          \
-    }
-#endif
-
-GL_X86_GEMM_SHAPES(gl_x86_gemm_q4_0, true)
-GL_X86_GEMM_SHAPES(gl_x86_gemm_q8_0, false)
+GL_X86_GEMM(gl_x86_gemm_q4_0, true)
+GL_X86_GEMM(gl_x86_gemm_q8_0, false)
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
