@@ -91,6 +91,10 @@ glint_status gl_vk_record_dispatch(gl_vk_device *d, const gl_vk_dispatch *ds);
 
 const gl_vk_caps *gl_vk_device_caps(const gl_vk_device *d);
 
+/* Validation-layer warnings and errors seen by this process (GLINT_VK_VALIDATE=1): tests
+ * assert it stays 0. */
+uint64_t gl_vk_validation_messages(void);
+
 /* ---- ops: one file each under ops/, with a supports and a record function ---------------- */
 
 typedef struct gl_vk_op {
