@@ -124,6 +124,11 @@ static glint_status mm_record(gl_vk_device *d, const gl_node *nd) {
     const gl_vk_range ra = gl_vk_tensor_range(d, a, false);
     const gl_vk_range rd = gl_vk_tensor_range(d, dst, true);
     const gl_vk_range rw = gl_vk_tensor_range(d, w, false);
+    if (!ra.buffer || !rd.buffer || !rw.buffer) {
+        GL_LOGE("vulkan mul_mat: '%s': a tensor is not inside a Vulkan buffer",
+                dst->name ? dst->name : "?");
+        return GLINT_ERROR_INVALID_ARGUMENT;
+    }
     if (ra.skew % sizeof(float) || rd.skew % sizeof(float)) {
         GL_LOGE("vulkan mul_mat: '%s': activations or output not 4-byte aligned",
                 dst->name ? dst->name : "?");
