@@ -17,11 +17,15 @@ static bool argmax_supports(const gl_vk_device *d, const gl_node *n) {
 
 static glint_status argmax_record(gl_vk_device *d, const gl_node *n) {
     const gl_tensor *x = n->src[0];
-    argmax_push pc = {.ne0 = (uint32_t)x->ne[0], .ne1 = (uint32_t)x->ne[1],
-                      .ne2 = (uint32_t)x->ne[2], .nrows = (uint32_t)gl_vkops_nrows(x)};
+    argmax_push pc = {.ne0 = (uint32_t)x->ne[0],
+                      .ne1 = (uint32_t)x->ne[1],
+                      .ne2 = (uint32_t)x->ne[2],
+                      .nrows = (uint32_t)gl_vkops_nrows(x)};
     gl_vk_dispatch ds = {.shader = gl_vkops_tier(d, GL_VK_FEAT_SUBGROUP) ? GL_VK_SHADER_VK_ARGMAX_SG
-                                                                          : GL_VK_SHADER_VK_ARGMAX,
-                         .push = &pc, .push_size = sizeof pc, .n_bindings = 2};
+                                                                         : GL_VK_SHADER_VK_ARGMAX,
+                         .push = &pc,
+                         .push_size = sizeof pc,
+                         .n_bindings = 2};
     uint32_t ynb[4];
     glint_status st;
     if ((st = gl_vkops_bind(d, x, false, 4, &ds.bindings[0], pc.x)) ||

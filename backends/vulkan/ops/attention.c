@@ -36,13 +36,18 @@ static glint_status attention_record(gl_vk_device *d, const gl_node *n) {
     const gl_tensor *q = n->src[0], *k = n->src[1], *v = n->src[2];
     const bool f16 = k->type == GLINT_TYPE_F16;
     const size_t kv = f16 ? 2 : 4;
-    attention_push pc = {.hd = (uint32_t)q->ne[0], .n_head = (uint32_t)q->ne[1],
-                         .group = (uint32_t)(q->ne[1] / k->ne[1]), .n_past = (uint32_t)n->p.i[0],
+    attention_push pc = {.hd = (uint32_t)q->ne[0],
+                         .n_head = (uint32_t)q->ne[1],
+                         .group = (uint32_t)(q->ne[1] / k->ne[1]),
+                         .n_past = (uint32_t)n->p.i[0],
                          .scale = n->p.f[0]};
     gl_vk_dispatch ds = {.shader = !f16 ? GL_VK_SHADER_VK_ATTN_F32
-                                   : gl_vkops_tier(d, GL_VK_FEAT_STORAGE16) ? GL_VK_SHADER_VK_ATTN_F16_S16
-                                                                             : GL_VK_SHADER_VK_ATTN_F16,
-                         .push = &pc, .push_size = sizeof pc, .n_bindings = 4,
+                                   : gl_vkops_tier(d, GL_VK_FEAT_STORAGE16)
+                                       ? GL_VK_SHADER_VK_ATTN_F16_S16
+                                       : GL_VK_SHADER_VK_ATTN_F16,
+                         .push = &pc,
+                         .push_size = sizeof pc,
+                         .n_bindings = 4,
                          .groups = {(uint32_t)q->ne[1], (uint32_t)q->ne[2], 1}};
     uint32_t qnb[4], knb[4], vnb[4], ynb[4];
     glint_status st;

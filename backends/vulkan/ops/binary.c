@@ -12,8 +12,8 @@ glint_status gl_vkops_binary_record(gl_vk_device *d, const gl_node *n, uint32_t 
 
 bool gl_vkops_binary_supports(const gl_vk_device *d, const gl_node *n, bool broadcast) {
     const gl_tensor *a = n->src[0], *b = n->src[1], *y = n->dst;
-    if (!b || a->type != GLINT_TYPE_F32 || b->type != GLINT_TYPE_F32 ||
-        y->type != GLINT_TYPE_F32 || !gl_vkops_same_shape(a, y) || b->ne[0] != a->ne[0])
+    if (!b || a->type != GLINT_TYPE_F32 || b->type != GLINT_TYPE_F32 || y->type != GLINT_TYPE_F32 ||
+        !gl_vkops_same_shape(a, y) || b->ne[0] != a->ne[0])
         return false;
     if (!(gl_vkops_same_shape(a, b) || (broadcast && gl_vkops_nrows(b) == 1))) return false;
     return gl_vkops_fits(d, a, 4) && gl_vkops_fits(d, b, 4) && gl_vkops_fits(d, y, 4) &&
@@ -22,10 +22,16 @@ bool gl_vkops_binary_supports(const gl_vk_device *d, const gl_node *n, bool broa
 
 glint_status gl_vkops_binary_record(gl_vk_device *d, const gl_node *n, uint32_t op) {
     const gl_tensor *a = n->src[0], *b = n->src[1];
-    binary_push pc = {.ne0 = (uint32_t)a->ne[0], .ne1 = (uint32_t)a->ne[1],
-                      .ne2 = (uint32_t)a->ne[2], .n = (uint32_t)gl_tensor_nelements(a)};
-    gl_vk_dispatch ds = {.shader = GL_VK_SHADER_VK_BINARY, .spec = {op}, .n_spec = 1,
-                         .push = &pc, .push_size = sizeof pc, .n_bindings = 3};
+    binary_push pc = {.ne0 = (uint32_t)a->ne[0],
+                      .ne1 = (uint32_t)a->ne[1],
+                      .ne2 = (uint32_t)a->ne[2],
+                      .n = (uint32_t)gl_tensor_nelements(a)};
+    gl_vk_dispatch ds = {.shader = GL_VK_SHADER_VK_BINARY,
+                         .spec = {op},
+                         .n_spec = 1,
+                         .push = &pc,
+                         .push_size = sizeof pc,
+                         .n_bindings = 3};
     glint_status st;
     if ((st = gl_vkops_bind(d, a, false, 4, &ds.bindings[0], pc.a)) ||
         (st = gl_vkops_bind(d, b, false, 4, &ds.bindings[1], pc.b)) ||

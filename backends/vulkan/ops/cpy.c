@@ -20,12 +20,17 @@ static bool cpy_supports(const gl_vk_device *d, const gl_node *n) {
 static glint_status cpy_record(gl_vk_device *d, const gl_node *n) {
     const gl_tensor *a = n->src[0], *y = n->dst;
     const bool f16 = y->type == GLINT_TYPE_F16;
-    cpy_push pc = {.ne0 = (uint32_t)a->ne[0], .ne1 = (uint32_t)a->ne[1],
-                   .ne2 = (uint32_t)a->ne[2], .n = (uint32_t)gl_tensor_nelements(a)};
+    cpy_push pc = {.ne0 = (uint32_t)a->ne[0],
+                   .ne1 = (uint32_t)a->ne[1],
+                   .ne2 = (uint32_t)a->ne[2],
+                   .n = (uint32_t)gl_tensor_nelements(a)};
     gl_vk_dispatch ds = {.shader = !f16 ? GL_VK_SHADER_VK_CPY_F32
-                                   : gl_vkops_tier(d, GL_VK_FEAT_STORAGE16) ? GL_VK_SHADER_VK_CPY_F16_S16
-                                                                             : GL_VK_SHADER_VK_CPY_F16,
-                         .push = &pc, .push_size = sizeof pc, .n_bindings = 2};
+                                   : gl_vkops_tier(d, GL_VK_FEAT_STORAGE16)
+                                       ? GL_VK_SHADER_VK_CPY_F16_S16
+                                       : GL_VK_SHADER_VK_CPY_F16,
+                         .push = &pc,
+                         .push_size = sizeof pc,
+                         .n_bindings = 2};
     glint_status st;
     if ((st = gl_vkops_bind(d, a, false, 4, &ds.bindings[0], pc.a)) ||
         (st = gl_vkops_bind(d, y, true, f16 ? 2 : 4, &ds.bindings[1], pc.y)))

@@ -11,9 +11,17 @@ typedef struct {
 
 static bool get_rows_type(glint_type t) {
     switch (t) {
-    case GLINT_TYPE_F32: case GLINT_TYPE_F16: case GLINT_TYPE_BF16: case GLINT_TYPE_Q4_0:
-    case GLINT_TYPE_Q4_1: case GLINT_TYPE_Q5_0: case GLINT_TYPE_Q5_1: case GLINT_TYPE_Q8_0:
-    case GLINT_TYPE_Q4_K: case GLINT_TYPE_Q5_K: case GLINT_TYPE_Q6_K:
+    case GLINT_TYPE_F32:
+    case GLINT_TYPE_F16:
+    case GLINT_TYPE_BF16:
+    case GLINT_TYPE_Q4_0:
+    case GLINT_TYPE_Q4_1:
+    case GLINT_TYPE_Q5_0:
+    case GLINT_TYPE_Q5_1:
+    case GLINT_TYPE_Q8_0:
+    case GLINT_TYPE_Q4_K:
+    case GLINT_TYPE_Q5_K:
+    case GLINT_TYPE_Q6_K:
         return true;
     default:
         return false;
@@ -22,8 +30,7 @@ static bool get_rows_type(glint_type t) {
 
 static bool get_rows_supports(const gl_vk_device *d, const gl_node *n) {
     const gl_tensor *w = n->src[0], *ids = n->src[1], *y = n->dst;
-    if (!get_rows_type(w->type) || !ids || ids->type != GLINT_TYPE_I32 ||
-        y->type != GLINT_TYPE_F32)
+    if (!get_rows_type(w->type) || !ids || ids->type != GLINT_TYPE_I32 || y->type != GLINT_TYPE_F32)
         return false;
     if (gl_row_size(w->type, w->ne[0]) == 0 || y->ne[0] != w->ne[0] || y->ne[1] < ids->ne[0] ||
         w->nb[1] % 4 || w->ne[2] != 1 || w->ne[3] != 1)
@@ -35,11 +42,17 @@ static bool get_rows_supports(const gl_vk_device *d, const gl_node *n) {
 
 static glint_status get_rows_record(gl_vk_device *d, const gl_node *n) {
     const gl_tensor *w = n->src[0], *ids = n->src[1];
-    get_rows_push pc = {.ne0 = (uint32_t)w->ne[0], .n = (uint32_t)ids->ne[0],
-                        .n_rows = (uint32_t)w->ne[1], .wnb1 = (uint32_t)w->nb[1]};
+    get_rows_push pc = {.ne0 = (uint32_t)w->ne[0],
+                        .n = (uint32_t)ids->ne[0],
+                        .n_rows = (uint32_t)w->ne[1],
+                        .wnb1 = (uint32_t)w->nb[1]};
     pc.total = pc.ne0 * pc.n;
-    gl_vk_dispatch ds = {.shader = GL_VK_SHADER_VK_GET_ROWS, .spec = {(uint32_t)w->type},
-                         .n_spec = 1, .push = &pc, .push_size = sizeof pc, .n_bindings = 3};
+    gl_vk_dispatch ds = {.shader = GL_VK_SHADER_VK_GET_ROWS,
+                         .spec = {(uint32_t)w->type},
+                         .n_spec = 1,
+                         .push = &pc,
+                         .push_size = sizeof pc,
+                         .n_bindings = 3};
     uint32_t wnb[4], inb[4], ynb[4];
     glint_status st;
     if ((st = gl_vkops_bind(d, w, false, 1, &ds.bindings[0], wnb)) ||

@@ -20,12 +20,18 @@ static bool rms_norm_supports(const gl_vk_device *d, const gl_node *n) {
 
 static glint_status rms_norm_record(gl_vk_device *d, const gl_node *n) {
     const gl_tensor *x = n->src[0], *w = n->src[1];
-    rms_norm_push pc = {.ne0 = (uint32_t)x->ne[0], .ne1 = (uint32_t)x->ne[1],
-                        .ne2 = (uint32_t)x->ne[2], .nrows = (uint32_t)gl_vkops_nrows(x),
-                        .has_w = w != NULL, .eps = n->p.f[0]};
-    gl_vk_dispatch ds = {.shader = gl_vkops_tier(d, GL_VK_FEAT_SUBGROUP) ? GL_VK_SHADER_VK_RMS_NORM_SG
-                                                                          : GL_VK_SHADER_VK_RMS_NORM,
-                         .push = &pc, .push_size = sizeof pc, .n_bindings = 3};
+    rms_norm_push pc = {.ne0 = (uint32_t)x->ne[0],
+                        .ne1 = (uint32_t)x->ne[1],
+                        .ne2 = (uint32_t)x->ne[2],
+                        .nrows = (uint32_t)gl_vkops_nrows(x),
+                        .has_w = w != NULL,
+                        .eps = n->p.f[0]};
+    gl_vk_dispatch ds = {.shader = gl_vkops_tier(d, GL_VK_FEAT_SUBGROUP)
+                                       ? GL_VK_SHADER_VK_RMS_NORM_SG
+                                       : GL_VK_SHADER_VK_RMS_NORM,
+                         .push = &pc,
+                         .push_size = sizeof pc,
+                         .n_bindings = 3};
     uint32_t wnb[4];
     glint_status st;
     if ((st = gl_vkops_bind(d, x, false, 4, &ds.bindings[0], pc.x)) ||

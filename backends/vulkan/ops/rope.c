@@ -31,22 +31,25 @@ static bool rope_supports(const gl_vk_device *d, const gl_node *n) {
 static glint_status rope_record(gl_vk_device *d, const gl_node *n) {
     const gl_tensor *x = n->src[0], *ff = n->src[2];
     const int n_rot = n->p.i[0];
-    rope_push pc = {.hd = (uint32_t)x->ne[0], .n_head = (uint32_t)x->ne[1],
-                    .n = (uint32_t)x->ne[2], .n_rot = (uint32_t)n_rot,
-                    .neox = n->p.i[1] == GL_ROPE_NEOX, .has_ff = ff != NULL,
+    rope_push pc = {.hd = (uint32_t)x->ne[0],
+                    .n_head = (uint32_t)x->ne[1],
+                    .n = (uint32_t)x->ne[2],
+                    .n_rot = (uint32_t)n_rot,
+                    .neox = n->p.i[1] == GL_ROPE_NEOX,
+                    .has_ff = ff != NULL,
                     .freq_scale = n->p.f[1],
                     .log2_base_per_rot = (float)(-2.0 * log2((double)n->p.f[0]) / n_rot)};
     /* per row: n_rot/2 rotated pairs, then the unrotated tail one value each */
     pc.per_row = pc.hd - (uint32_t)n_rot / 2;
     pc.total = pc.per_row * pc.n_head * pc.n;
     /* in place, the tail is already where it belongs */
-    if (n->dst->buffer == x->buffer && n->dst->offset == x->offset &&
-        n->dst->nb[1] == x->nb[1] && n->dst->nb[2] == x->nb[2]) {
+    if (n->dst->buffer == x->buffer && n->dst->offset == x->offset && n->dst->nb[1] == x->nb[1] &&
+        n->dst->nb[2] == x->nb[2]) {
         pc.per_row = (uint32_t)n_rot / 2;
         pc.total = pc.per_row * pc.n_head * pc.n;
     }
-    gl_vk_dispatch ds = {.shader = GL_VK_SHADER_VK_ROPE, .push = &pc, .push_size = sizeof pc,
-                         .n_bindings = 4};
+    gl_vk_dispatch ds = {
+        .shader = GL_VK_SHADER_VK_ROPE, .push = &pc, .push_size = sizeof pc, .n_bindings = 4};
     uint32_t xnb[4], ynb[4], pnb[4], fnb[4];
     glint_status st;
     if ((st = gl_vkops_bind(d, x, false, 4, &ds.bindings[0], xnb)) ||

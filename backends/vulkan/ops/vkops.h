@@ -6,7 +6,7 @@
 #include "vk_internal.h"
 
 /* Each op's shaders run WG invocations per workgroup (common.glsl). */
-#define GL_VKOPS_WG 64
+#define GL_VKOPS_WG         64
 #define GL_VKOPS_MAX_GROUPS 65535u
 
 static inline int64_t gl_vkops_nrows(const gl_tensor *t) {
