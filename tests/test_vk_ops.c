@@ -46,6 +46,8 @@ typedef struct {
     sspec st[MAX_STORE];
     tspec t[MAX_TENSORS]; /* t[0] = dst, t[1..] = src[0..]; type 0 with ne[0] == 0 = absent */
     double tol;
+    int max_range; /* nonzero: GLINT_VK_MAX_RANGE for this case (weights bound in pieces) */
+    bool declined; /* the Vulkan backend must decline it */
 } op_case;
 
 /* ---- building the case table ---------------------------------------------------------- */
@@ -101,7 +103,27 @@ static void build_cases(void) {
             c->t[1] = tens(1, 0, wtypes[i], ne0, rows, 1);
             c->t[2] = tens(2, 0, I32, n, 1, 1);
         }
+        /* the same bound in pieces of a few rows, as a big embedding is on a phone */
+        const int64_t ne0 = 512, rows = 37, n = 9;
+        c = add_case(GL_OP_GET_ROWS, 1e-6, "w [%d, %d], %d ids, in 4 KiB pieces", (int)ne0,
+                     (int)rows, (int)n);
+        c->max_range = 4096;
+        c->st[0] = store_f32(ne0 * n);
+        c->st[1] = (sspec){bytes_of(wtypes[i], ne0, rows), wtypes[i], FILL_RAND, 0, 0};
+        c->st[2] = (sspec){(size_t)n * 4, I32, FILL_IDS, 0, (int32_t)rows};
+        c->t[0] = tens(0, 0, F32, ne0, n, 1);
+        c->t[1] = tens(1, 0, wtypes[i], ne0, rows, 1);
+        c->t[2] = tens(2, 0, I32, n, 1, 1);
     }
+    c = add_case(GL_OP_GET_ROWS, 0, "w [512, 37] rows wider than a 1 KiB binding limit");
+    c->max_range = 1024;
+    c->declined = true;
+    c->st[0] = store_f32(512);
+    c->st[1] = store_f32(512 * 37);
+    c->st[2] = (sspec){4, I32, FILL_IDS, 0, 37};
+    c->t[0] = tens(0, 0, F32, 512, 1, 1);
+    c->t[1] = tens(1, 0, F32, 512, 37, 1);
+    c->t[2] = tens(2, 0, I32, 1, 1, 1);
 
     /* RMS_NORM: rows with and without weight, odd sizes; qwen3's per-head norm in place on a
      * [hd, n_head, n] view; the output norm of the last row only (a view at a skew) */
@@ -432,6 +454,13 @@ static void run_case(const op_case *c, gl_backend *cpu, gl_backend *vk, const ch
         CHECK_MSG(false, "[%s] %s: the CPU reference declines the case", tier, desc);
         ok = false;
     }
+    char range[32];
+    snprintf(range, sizeof range, "%d", c->max_range);
+    if (c->max_range) setenv("GLINT_VK_MAX_RANGE", range, 1);
+    if (ok && c->declined) {
+        CHECK_MSG(!vk->iface->supports_op(vk, &vn), "[%s] %s: should be declined", tier, desc);
+        ok = false;
+    }
     if (ok && !vk->iface->supports_op(vk, &vn)) {
         tl->unsupported++;
         printf("  not supported [%s] %s\n", tier, desc);
@@ -447,6 +476,7 @@ static void run_case(const op_case *c, gl_backend *cpu, gl_backend *vk, const ch
         ok = st == GLINT_OK;
         if (ok) CHECK_STATUS(cpu->iface->compute(cpu, &cn, 1), GLINT_OK);
     }
+    if (c->max_range) unsetenv("GLINT_VK_MAX_RANGE");
     if (ok) {
         tl->run++;
         const size_t cap = dsize / 2 + 1;

@@ -9,10 +9,13 @@ layout(constant_id = 0) const uint TYPE = 0;
 layout(binding = 0) readonly buffer W { uint w[]; };
 layout(binding = 1) readonly buffer Ids { int ids[]; };
 layout(binding = 2) writeonly buffer Y { float y[]; };
+// A weight larger than one binding comes in pieces of rows [row_lo, row_lo + row_cnt), one
+// dispatch each; ws is the skew of row row_lo in its piece.
 layout(push_constant) uniform P {
     uint ne0, n, total, n_rows;
-    uint ws, wnb1;  // bytes
+    uint ws, wnb1;      // bytes
     uint is_, ys, ynb1; // elements
+    uint row_lo, row_cnt;
 } p;
 
 float q_byte(uint o) { return float(BYTE_AT(w, o)); }
@@ -79,5 +82,7 @@ void main() {
     const uint i = idx % p.ne0, r = idx / p.ne0;
     int id = ids[p.is_ + r];
     if (id < 0 || uint(id) >= p.n_rows) id = 0; // ids are validated by the session
-    y[p.ys + r * p.ynb1 + i] = value(p.ws + uint(id) * p.wnb1, i);
+    const uint row = uint(id) - p.row_lo;
+    if (uint(id) < p.row_lo || row >= p.row_cnt) return; // another piece's row
+    y[p.ys + r * p.ynb1 + i] = value(p.ws + row * p.wnb1, i);
 }
