@@ -197,10 +197,19 @@ static void test_split(gl_backend *b, gl_vk_device *d) {
         d->submit_every = 8;
         const uint64_t s0 = d->n_submits;
         CHECK(b->iface->supports_op(b, &nodes[0]));
+        b->iface->set_profiling(b, true);
         CHECK_STATUS(b->iface->compute(b, nodes, NODES), GLINT_OK);
         CHECK_STATUS(b->iface->synchronize(b), GLINT_OK);
         CHECK_EQ_INT(d->n_submits - s0, NODES / 8);
         d->submit_every = saved;
+        /* per-node timestamps (lavapipe reports valid bits) */
+        gl_node_timing tm[NODES + 4];
+        const int nt = b->iface->get_timings(b, tm, NODES + 4);
+        CHECK_EQ_INT(nt, d->caps.timestamps ? NODES : 0);
+        for (int i = 0; i < nt; i++)
+            CHECK_MSG(tm[i].node == i && tm[i].us >= 0 && tm[i].us < 1e7,
+                      "timing %d: node %d, %g us", i, (int)tm[i].node, tm[i].us);
+        b->iface->set_profiling(b, false);
         CHECK_STATUS(b->iface->buffer_download(b, buf, 0, got, sizeof got), GLINT_OK);
         for (int i = 0; i < N; i++) want[i] = in[i] + STEPS + NODES;
         check_values("compute() split", got, want, N);
@@ -208,6 +217,36 @@ static void test_split(gl_backend *b, gl_vk_device *d) {
         printf("note: no Vulkan ADD kernel yet; compute() splitting not checked\n");
     }
     b->iface->buffer_free(b, buf);
+}
+
+/* After VK_ERROR_DEVICE_LOST the backend refuses work with GLINT_ERROR_DEVICE_LOST. */
+static void test_lost(void) {
+    gl_backend *b = NULL;
+    CHECK_STATUS(gl_backend_vulkan_create(NULL, &b, NULL), GLINT_OK);
+    if (!b) return;
+    gl_vk_device *d = gl_vk_backend_device(b);
+    gl_buffer *buf = NULL;
+    CHECK_STATUS(b->iface->buffer_alloc(b, 4096, GL_BUFFER_COMPUTE, &buf), GLINT_OK);
+    if (buf) {
+        gl_tensor x = tensor_at(buf, 0, 256), y = tensor_at(buf, 2048, 256);
+        gl_node node = {.op = GL_OP_ADD, .dst = &y, .src = {&x, &x}};
+        /* what a failed submit or wait reports */
+        CHECK_STATUS(gl_vk_check(d, VK_ERROR_DEVICE_LOST, "vkQueueSubmit"),
+                     GLINT_ERROR_DEVICE_LOST);
+        CHECK(strstr(d->last_error, "VK_ERROR_DEVICE_LOST") != NULL);
+        CHECK(!b->iface->supports_op(b, &node));
+        CHECK_STATUS(b->iface->compute(b, &node, 1), GLINT_ERROR_DEVICE_LOST);
+        CHECK_STATUS(fill(d, &y, &x, NULL, 1, 0), GLINT_ERROR_DEVICE_LOST);
+        float v[4] = {0};
+        CHECK_STATUS(b->iface->buffer_upload(b, buf, 0, v, sizeof v), GLINT_ERROR_DEVICE_LOST);
+        CHECK_STATUS(b->iface->buffer_download(b, buf, 0, v, sizeof v), GLINT_ERROR_DEVICE_LOST);
+        CHECK_STATUS(b->iface->synchronize(b), GLINT_ERROR_DEVICE_LOST);
+        gl_buffer *more = NULL;
+        CHECK_STATUS(b->iface->buffer_alloc(b, 4096, GL_BUFFER_COMPUTE, &more),
+                     GLINT_ERROR_DEVICE_LOST);
+        b->iface->buffer_free(b, buf);
+    }
+    b->iface->free(b);
 }
 
 /* ---- shared device ------------------------------------------------------------------------ */
@@ -426,6 +465,7 @@ int main(void) {
         test_split(b, d);
     }
     b->iface->free(b);
+    test_lost();
     test_shared_device();
     CHECK_EQ_INT(gl_vk_validation_messages(), 0);
     return gl_test_finish("test_vk_recorder");

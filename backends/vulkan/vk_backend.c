@@ -6,6 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Workgroups in one submission before it is split (64 invocations each: ~16M invocations). */
+#define GL_VK_SPLIT_GROUPS (1u << 18)
+
 typedef struct gl_vk_backend {
     gl_vk_device *d;
 } gl_vk_backend;
@@ -134,8 +137,10 @@ static glint_status vk_compute(gl_backend *b, gl_node *nodes, int n) {
         gl_vk_timestamp(d, i, false);
         st = op->record(d, node);
         gl_vk_timestamp(d, i, true);
-        /* split long runs at node boundaries */
-        if (!st && d->n_recorded >= d->submit_every) st = gl_vk_submit(d);
+        /* Split long runs at node boundaries: by dispatch count, and by workgroups so a few
+         * huge dispatches (prefill) do not make one submission run for seconds. */
+        if (!st && (d->n_recorded >= d->submit_every || d->groups_recorded >= GL_VK_SPLIT_GROUPS))
+            st = gl_vk_submit(d);
     }
     if (st) {
         /* submit what was recorded so the command buffer is not left open */

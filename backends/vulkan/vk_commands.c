@@ -95,6 +95,7 @@ glint_status gl_vk_begin(gl_vk_device *d) {
     d->cur_frame = f;
     d->cmd = d->frames[f].cmd;
     d->n_recorded = 0;
+    d->groups_recorded = 0;
     d->n_written = d->n_read = 0;
     full_barrier(d, d->cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT,
                  VK_ACCESS_SHADER_READ_BIT | VK_ACCESS_SHADER_WRITE_BIT);
@@ -272,6 +273,7 @@ glint_status gl_vk_record_dispatch(gl_vk_device *d, const gl_vk_dispatch *ds) {
                              sizeof push, push);
     d->vk.vkCmdDispatch(d->cmd, ds->groups[0], ds->groups[1], ds->groups[2]);
     d->n_recorded++;
+    d->groups_recorded += (uint64_t)ds->groups[0] * ds->groups[1] * ds->groups[2];
     d->n_dispatches++;
     return GLINT_OK;
 }

@@ -20,7 +20,8 @@ const char *gl_vk_result_string(VkResult r) {
     case x:                                                                                        \
         return #x;
         R_(VK_SUCCESS)
-        R_(VK_NOT_READY) R_(VK_TIMEOUT) R_(VK_INCOMPLETE) R_(VK_ERROR_OUT_OF_HOST_MEMORY)
+        R_(VK_NOT_READY)
+        R_(VK_TIMEOUT) R_(VK_INCOMPLETE) R_(VK_ERROR_OUT_OF_HOST_MEMORY)
             R_(VK_ERROR_OUT_OF_DEVICE_MEMORY) R_(VK_ERROR_INITIALIZATION_FAILED)
                 R_(VK_ERROR_DEVICE_LOST) R_(VK_ERROR_MEMORY_MAP_FAILED)
                     R_(VK_ERROR_LAYER_NOT_PRESENT) R_(VK_ERROR_EXTENSION_NOT_PRESENT)

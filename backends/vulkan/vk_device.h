@@ -90,8 +90,9 @@ struct gl_vk_device {
     int n_frames;
     VkCommandBuffer cmd; /* open for recording, or VK_NULL_HANDLE */
     int cur_frame;
-    int n_recorded;   /* dispatches in the open command buffer */
-    int submit_every; /* dispatches per submission before splitting */
+    int n_recorded;           /* dispatches in the open command buffer */
+    uint64_t groups_recorded; /* their workgroups, a rough measure of GPU time */
+    int submit_every;         /* dispatches per submission before splitting */
     VkDescriptorPool *desc_pools;
     int n_desc_pools, cur_desc_pool;
     gl_vk_span *written, *read;
