@@ -255,6 +255,43 @@ static void test_mul_mat(const gl_cpu_kernels *k, glint_type t, gl_threadpool *p
     }
 }
 
+/* f32 on one thread runs without scratch; shapes that do not fit leave dst alone. */
+static void test_mul_mat_edges(gl_threadpool *pool1) {
+    float w[4 * 32], a[32], out[4];
+    fill_random(w, 4 * 32, 1.0f);
+    fill_random(a, 32, 1.0f);
+    gl_tensor tw, ta, td;
+    gl_tensor_init(&tw, GLINT_TYPE_F32, 2, (int64_t[]){32, 4});
+    gl_tensor_init(&ta, GLINT_TYPE_F32, 2, (int64_t[]){32, 1});
+    gl_tensor_init(&td, GLINT_TYPE_F32, 2, (int64_t[]){4, 1});
+    tw.data = w;
+    ta.data = a;
+    td.data = out;
+    mm_job job = {.k = gl_cpu_kernels_get(), .pool = pool1, .w = &tw, .a = &ta, .dst = &td};
+    gl_threadpool_run(pool1, mm_task, &job);
+    for (int i = 0; i < 4; i++) {
+        double want = 0.0;
+        for (int l = 0; l < 32; l++) want += (double)w[i * 32 + l] * a[l];
+        CHECK_NEAR(out[i], want, 1e-5);
+    }
+    /* k of w and a disagree */
+    gl_tensor_init(&ta, GLINT_TYPE_F32, 2, (int64_t[]){31, 1});
+    for (int i = 0; i < 4; i++) out[i] = -7.0f;
+    gl_threadpool_run(pool1, mm_task, &job);
+    for (int i = 0; i < 4; i++) CHECK_EQ_INT(out[i], -7);
+    /* q8_0 weights need scratch for the quantized activations: none given */
+    if (testable(GLINT_TYPE_Q8_0, false)) {
+        uint8_t wq[4 * sizeof(gl_block_q8_0)];
+        gl_type_get(GLINT_TYPE_Q8_0)->from_float(w, wq, 4 * 32);
+        gl_tensor_init(&tw, GLINT_TYPE_Q8_0, 2, (int64_t[]){32, 4});
+        gl_tensor_init(&ta, GLINT_TYPE_F32, 2, (int64_t[]){32, 1});
+        tw.data = wq;
+        gl_threadpool_run(pool1, mm_task, &job);
+        for (int i = 0; i < 4; i++) CHECK_EQ_INT(out[i], -7);
+        CHECK(gl_cpu_mul_mat_wsize(&tw, &ta) >= sizeof(gl_block_q8_0));
+    }
+}
+
 int main(void) {
     printf("cpu features: %s\n", gl_cpu_features_string());
     const gl_cpu_kernels *best = gl_cpu_kernels_get();
@@ -295,6 +332,7 @@ int main(void) {
                 if (pools[p]) test_mul_mat(k, t, pools[p]);
         }
     }
+    if (pools[0]) test_mul_mat_edges(pools[0]);
     for (int i = 0; i < 3; i++) gl_threadpool_free(pools[i]);
     return gl_test_finish("test_cpu_kernels");
 }

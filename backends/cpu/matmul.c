@@ -59,9 +59,14 @@ void gl_cpu_mul_mat(const gl_cpu_task *t, const gl_tensor *w, const gl_tensor *a
     const gl_gemm_fn gemm = tr ? k->gemm[w->type] : NULL;
     const gl_type_traits *vtr = gl_type_get(vt);
 
+    /* One thread on activations used in place needs no scratch at all. */
+    const bool need_wsp = q_row || t->nth > 1;
+    const bool in_place = tr && vt == a->type;
     /* Checked by every thread alike, so all of them leave together (no barrier is pending). */
-    if (!tr || !vec_dot || a->ne[0] != K || (q_row && (!k->from_float[vt] || !vtr)) || !t->wsp ||
-        t->wsp_size < GL_MM_HEADER + q_row * (size_t)n) {
+    if (!tr || !vec_dot || !vtr || a->ne[0] != K || dst->ne[0] != m || dst->ne[1] != n ||
+        K % tr->block_size || (!in_place && (a->type != GLINT_TYPE_F32 || !q_row)) ||
+        (q_row && !k->from_float[vt]) ||
+        (need_wsp && (!t->wsp || t->wsp_size < GL_MM_HEADER + q_row * (size_t)n))) {
         if (t->ith == 0)
             GL_LOGE("mul_mat: cannot run %s x %s (k %lld/%lld) at level %s, scratch %zu bytes",
                     tr ? tr->name : "?", vtr ? vtr->name : "?", (long long)K, (long long)a->ne[0],
@@ -70,10 +75,10 @@ void gl_cpu_mul_mat(const gl_cpu_task *t, const gl_tensor *w, const gl_tensor *a
     }
 
     _Atomic int64_t *counter = (_Atomic int64_t *)t->wsp;
-    char *q = (char *)t->wsp + GL_MM_HEADER;
+    char *q = need_wsp ? (char *)t->wsp + GL_MM_HEADER : NULL;
     if (q_row)
         convert_activations(t, k->from_float[vt], vtr->block_size, vtr->type_size, a, q, q_row);
-    if (t->ith == 0) atomic_store_explicit(counter, t->nth, memory_order_relaxed);
+    if (t->nth > 1 && t->ith == 0) atomic_store_explicit(counter, t->nth, memory_order_relaxed);
     if (t->nth > 1) gl_threadpool_barrier(t->pool);
 
     const char *act = q_row ? q : (const char *)a->data;
