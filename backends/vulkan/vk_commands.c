@@ -3,6 +3,7 @@
  * written since the last barrier, or a write overlaps memory read since then. */
 #include "vk_device.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -182,37 +183,59 @@ static bool push_span(gl_vk_span **s, int *n, int *cap, gl_vk_span v) {
     return true;
 }
 
-gl_vk_range gl_vk_tensor_range(const gl_vk_device *d, const gl_tensor *t, bool write) {
-    gl_vk_range r = {0};
-    if (!t || !t->buffer || !t->buffer->impl) return r;
-    const gl_vk_buffer *vb = t->buffer->impl;
-    /* bytes spanned: the last element's row end, for views with any strides */
+/* Bytes spanned by `t`: the last element's row end, for views with any strides. */
+static VkDeviceSize tensor_span(const gl_tensor *t) {
     const gl_type_traits *tt = gl_type_get(t->type);
-    VkDeviceSize span = tt ? (VkDeviceSize)gl_row_size(t->type, t->ne[0]) : 0;
-    if (!span && tt)
+    if (!tt) return 0;
+    VkDeviceSize span = (VkDeviceSize)gl_row_size(t->type, t->ne[0]);
+    if (!span)
         span = (VkDeviceSize)((t->ne[0] + tt->block_size - 1) / tt->block_size) * tt->type_size;
     for (int i = 1; i < GL_MAX_DIMS; i++)
         if (t->ne[i] > 1) span += (VkDeviceSize)(t->ne[i] - 1) * t->nb[i];
+    return span;
+}
+
+gl_vk_range gl_vk_tensor_piece(const gl_vk_device *d, const gl_tensor *t, uint64_t begin,
+                               uint64_t size, bool write) {
+    gl_vk_range r = {0};
+    if (!t || !t->buffer || !t->buffer->impl) return r;
+    const gl_vk_buffer *vb = t->buffer->impl;
+    uint64_t start;
+    if (!gl_add_u64(t->offset, begin, &start) || start >= vb->size || size > vb->size - start)
+        return r; /* not inside the allocation: no range */
     const VkDeviceSize a = GL_MAX(d->caps.min_storage_offset_alignment, (VkDeviceSize)1);
-    const VkDeviceSize first = vb->offset + t->offset;
-    if (t->offset >= vb->size || span > vb->size - t->offset) return r; /* not inside: no range */
+    const VkDeviceSize first = vb->offset + start;
     r.buffer = vb->buffer;
     r.offset = first / a * a;
     r.skew = (uint32_t)(first - r.offset);
     /* round up to whole 16-byte words for vector loads, never past our allocation */
-    VkDeviceSize end = gl_align_up(first + GL_MAX(span, (VkDeviceSize)1), 16);
+    VkDeviceSize end = gl_align_up(first + GL_MAX(size, (uint64_t)1), 16);
     end = GL_MIN(end, vb->offset + vb->size);
     r.size = end - r.offset;
     r.write = write;
     return r;
 }
 
+gl_vk_range gl_vk_tensor_range(const gl_vk_device *d, const gl_tensor *t, bool write) {
+    return t ? gl_vk_tensor_piece(d, t, 0, tensor_span(t), write) : (gl_vk_range){0};
+}
+
 glint_status gl_vk_record_dispatch(gl_vk_device *d, const gl_vk_dispatch *ds) {
     if (d->lost) return GLINT_ERROR_DEVICE_LOST;
     if (ds->n_bindings > GL_VK_MAX_BINDINGS || ds->push_size > 128 || ds->n_spec > GL_VK_MAX_SPEC)
         return GLINT_ERROR_INVALID_ARGUMENT;
-    for (uint32_t i = 0; i < ds->n_bindings; i++)
+    for (uint32_t i = 0; i < ds->n_bindings; i++) {
         if (!ds->bindings[i].buffer || !ds->bindings[i].size) return GLINT_ERROR_INVALID_ARGUMENT;
+        if (ds->bindings[i].size > d->caps.max_storage_buffer_range) {
+            snprintf(d->last_error, sizeof d->last_error,
+                     "vulkan: binding %u spans %llu bytes, more than the device's storage range "
+                     "(%llu): bind it in pieces",
+                     i, (unsigned long long)ds->bindings[i].size,
+                     (unsigned long long)d->caps.max_storage_buffer_range);
+            GL_LOGE("%s", d->last_error);
+            return GLINT_ERROR_UNSUPPORTED;
+        }
+    }
     VkPipeline pipe;
     glint_status st = gl_vk_pipeline_get(d, ds, &pipe);
     if (st) return st;

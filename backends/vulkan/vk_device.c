@@ -21,13 +21,15 @@ const char *gl_vk_result_string(VkResult r) {
         return #x;
         R_(VK_SUCCESS)
         R_(VK_NOT_READY)
-        R_(VK_TIMEOUT) R_(VK_INCOMPLETE) R_(VK_ERROR_OUT_OF_HOST_MEMORY)
-            R_(VK_ERROR_OUT_OF_DEVICE_MEMORY) R_(VK_ERROR_INITIALIZATION_FAILED)
-                R_(VK_ERROR_DEVICE_LOST) R_(VK_ERROR_MEMORY_MAP_FAILED)
-                    R_(VK_ERROR_LAYER_NOT_PRESENT) R_(VK_ERROR_EXTENSION_NOT_PRESENT)
-                        R_(VK_ERROR_FEATURE_NOT_PRESENT) R_(VK_ERROR_INCOMPATIBLE_DRIVER)
-                            R_(VK_ERROR_TOO_MANY_OBJECTS) R_(VK_ERROR_FORMAT_NOT_SUPPORTED)
-                                R_(VK_ERROR_FRAGMENTED_POOL) R_(VK_ERROR_OUT_OF_POOL_MEMORY)
+        R_(VK_TIMEOUT)
+        R_(VK_INCOMPLETE)
+        R_(VK_ERROR_OUT_OF_HOST_MEMORY) R_(VK_ERROR_OUT_OF_DEVICE_MEMORY)
+            R_(VK_ERROR_INITIALIZATION_FAILED) R_(VK_ERROR_DEVICE_LOST)
+                R_(VK_ERROR_MEMORY_MAP_FAILED) R_(VK_ERROR_LAYER_NOT_PRESENT)
+                    R_(VK_ERROR_EXTENSION_NOT_PRESENT) R_(VK_ERROR_FEATURE_NOT_PRESENT)
+                        R_(VK_ERROR_INCOMPATIBLE_DRIVER) R_(VK_ERROR_TOO_MANY_OBJECTS)
+                            R_(VK_ERROR_FORMAT_NOT_SUPPORTED) R_(VK_ERROR_FRAGMENTED_POOL)
+                                R_(VK_ERROR_OUT_OF_POOL_MEMORY)
 #undef R_
                                     default : return "VkResult error";
     }
@@ -364,6 +366,7 @@ static void probe_caps(gl_vk_device *d, probe *p, bool shared) {
     c->max_push_constants = l->maxPushConstantsSize;
     c->min_storage_offset_alignment = l->minStorageBufferOffsetAlignment;
     c->timestamp_period_ns = l->timestampPeriod;
+    c->int8dot_accelerated = p->has_dot && dotp.integerDotProduct4x8BitPackedSignedAccelerated;
 
     uint32_t nq = 0;
     VkQueueFamilyProperties q[32];
@@ -567,24 +570,26 @@ void gl_vk_describe(const gl_vk_device *d, char *buf, size_t cap) {
     char probed[96], enabled[96];
     feat_list(c->probed, probed, sizeof probed);
     feat_list(c->enabled, enabled, sizeof enabled);
-    snprintf(
-        buf, cap,
-        "vulkan: %s (%s)%s\n"
-        "  api: %u.%u.%u, driver: %s %s (version 0x%x), vendor 0x%04x device 0x%04x\n"
-        "  memory: %.1f GiB device-local, %s\n"
-        "  subgroup: size %u, ops 0x%x\n"
-        "  features: %s; enabled: %s%s%s\n"
-        "  timestamps: %s (%u valid bits, %.3f ns period)\n"
-        "  limits: storage range %llu MiB, allocation %llu MiB, shared %u KiB, "
-        "workgroup %u, offset alignment %llu\n",
-        c->name, type_name(c->type), d->owns_device ? "" : ", shared with the application",
-        VK_API_VERSION_MAJOR(c->api_version), VK_API_VERSION_MINOR(c->api_version),
-        VK_API_VERSION_PATCH(c->api_version), c->driver_name, c->driver_info, c->driver_version,
-        c->vendor_id, c->device_id, (double)c->device_local_bytes / (1 << 30),
-        c->unified_memory ? "unified (host-visible)" : "separate (staged uploads)",
-        c->subgroup_size, (unsigned)c->subgroup_ops, probed, enabled, c->quirk ? "; quirk: " : "",
-        c->quirk ? c->quirk : "", c->timestamps ? "yes" : "no", c->timestamp_valid_bits,
-        (double)c->timestamp_period_ns, (unsigned long long)(c->max_storage_buffer_range >> 20),
-        (unsigned long long)(c->max_allocation_size >> 20), c->max_shared_memory >> 10,
-        c->max_workgroup_invocations, (unsigned long long)c->min_storage_offset_alignment);
+    snprintf(buf, cap,
+             "vulkan: %s (%s)%s\n"
+             "  api: %u.%u.%u, driver: %s %s (version 0x%x), vendor 0x%04x device 0x%04x\n"
+             "  memory: %.1f GiB device-local, %s\n"
+             "  subgroup: size %u, ops 0x%x; int8 dot %s\n"
+             "  features: %s; enabled: %s%s%s\n"
+             "  timestamps: %s (%u valid bits, %.3f ns period)\n"
+             "  limits: storage range %llu MiB, allocation %llu MiB, shared %u KiB, "
+             "workgroup %u, offset alignment %llu\n",
+             c->name, type_name(c->type), d->owns_device ? "" : ", shared with the application",
+             VK_API_VERSION_MAJOR(c->api_version), VK_API_VERSION_MINOR(c->api_version),
+             VK_API_VERSION_PATCH(c->api_version), c->driver_name, c->driver_info,
+             c->driver_version, c->vendor_id, c->device_id,
+             (double)c->device_local_bytes / (1 << 30),
+             c->unified_memory ? "unified (host-visible)" : "separate (staged uploads)",
+             c->subgroup_size, (unsigned)c->subgroup_ops,
+             c->int8dot_accelerated ? "accelerated" : "emulated", probed, enabled,
+             c->quirk ? "; quirk: " : "", c->quirk ? c->quirk : "", c->timestamps ? "yes" : "no",
+             c->timestamp_valid_bits, (double)c->timestamp_period_ns,
+             (unsigned long long)(c->max_storage_buffer_range >> 20),
+             (unsigned long long)(c->max_allocation_size >> 20), c->max_shared_memory >> 10,
+             c->max_workgroup_invocations, (unsigned long long)c->min_storage_offset_alignment);
 }

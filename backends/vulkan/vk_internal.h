@@ -39,6 +39,7 @@ typedef struct gl_vk_caps {
     uint32_t probed;               /* GL_VK_FEAT_* the device offers */
     uint32_t enabled;              /* after quirks and GLINT_VK_DISABLE */
     const char *quirk;             /* the quirk-table entry that applied, or NULL */
+    bool int8dot_accelerated;      /* 4x8-bit packed dot product runs in hardware */
 } gl_vk_caps;
 
 /* ---- memory ----------------------------------------------------------------------------------- */
@@ -68,6 +69,12 @@ typedef struct gl_vk_range {
 /* The bytes of tensor `t` (which must live in a Vulkan buffer) as a binding; `write` marks it
  * as written by the dispatch, for hazard tracking. */
 gl_vk_range gl_vk_tensor_range(const gl_vk_device *d, const gl_tensor *t, bool write);
+/* Bytes [begin, begin + size) of tensor `t` (counted from its first byte) as a binding: for
+ * tensors larger than caps.max_storage_buffer_range, bound in pieces. A range outside the
+ * tensor's buffer comes back with buffer == VK_NULL_HANDLE. gl_vk_record_dispatch refuses
+ * (GLINT_ERROR_UNSUPPORTED) a binding larger than max_storage_buffer_range. */
+gl_vk_range gl_vk_tensor_piece(const gl_vk_device *d, const gl_tensor *t, uint64_t begin,
+                               uint64_t size, bool write);
 
 #define GL_VK_MAX_BINDINGS 8
 #define GL_VK_MAX_SPEC 8
