@@ -18,8 +18,9 @@
 uint64_t gl_vk_validation_messages(void);
 #endif
 
-#define MAX_STORE   4
-#define MAX_TENSORS 5
+#define MAX_STORE   10
+#define MAX_TENSORS 12
+#define MAX_NODES   10
 
 /* A tensor as a view of storage `store` at byte `offset`; nb1/nb2 0 = contiguous. */
 typedef struct {
@@ -39,6 +40,13 @@ typedef struct {
     int32_t lo, hi; /* FILL_IDS: ids in [lo, hi); FILL_POS: positions lo, lo + 1, ... */
 } sspec;
 
+/* A node over the case's tensors (indices into t[], -1 = none). */
+typedef struct {
+    gl_op op;
+    gl_op_params p;
+    int dst, src[GL_MAX_SRC];
+} nspec;
+
 typedef struct {
     char what[96]; /* short description of the shapes */
     gl_op op;
@@ -48,6 +56,8 @@ typedef struct {
     double tol;
     int max_range; /* nonzero: GLINT_VK_MAX_RANGE for this case (weights bound in pieces) */
     bool declined; /* the Vulkan backend must decline it */
+    nspec nodes[MAX_NODES]; /* a chain of nodes; none: one node of `op` over t[0] <- t[1..] */
+    int n_nodes;
 } op_case;
 
 /* ---- building the case table ---------------------------------------------------------- */
@@ -309,6 +319,87 @@ static void build_cases(void) {
     }
 }
 
+static void add_node(op_case *c, gl_op op, const gl_op_params *p, int dst, int s0, int s1, int s2) {
+    if (c->n_nodes == MAX_NODES) return;
+    c->nodes[c->n_nodes++] = (nspec){op, p ? *p : (gl_op_params){.i = {0}}, dst, {s0, s1, s2, -1}};
+}
+
+/* Runs of nodes as the llama graph makes them, in one compute(): the recorder's barriers
+ * must order in-place updates, cache writes and the reads after them. */
+static void build_chains(void) {
+    const glint_type F32 = GLINT_TYPE_F32, F16 = GLINT_TYPE_F16, I32 = GLINT_TYPE_I32;
+    const int hd = 64, H = 4, HK = 2, n = 5, n_past = 11, n_ctx = 24, E = hd * H;
+    for (int f16 = 0; f16 < 2; f16++) {
+        const glint_type kt = f16 ? F16 : F32;
+        const size_t es = f16 ? 2 : 4;
+        op_case *c = add_case(GL_OP_COUNT, 1e-3,
+                              "qwen3 attention: q/k norm, neox rope, %s cache writes at %d, "
+                              "attention, residual add, argmax",
+                              f16 ? "f16" : "f32", n_past);
+        c->st[0] = store_f32(E * n);
+        c->st[1] = store_f32(hd * HK * n);
+        c->st[2] = store_f32(hd * HK * n);
+        c->st[3] = (sspec){(size_t)hd * HK * n_ctx * es, kt, FILL_RAND, 0, 0};
+        c->st[4] = (sspec){(size_t)hd * HK * n_ctx * es, kt, FILL_RAND, 0, 0};
+        c->st[5] = (sspec){(size_t)n * 4, I32, FILL_POS, n_past, 0};
+        c->st[6] = store_f32(E * n);
+        c->st[7] = store_f32(hd);
+        c->st[8] = store_f32(E * n);
+        c->st[9] = (sspec){(size_t)n * 4, I32, FILL_IDS, 0, 1};
+        c->t[0] = tens(0, 0, F32, hd, H, n);
+        c->t[1] = tens(1, 0, F32, hd, HK, n);
+        c->t[2] = tens(2, 0, F32, hd, HK, n);
+        c->t[3] = tens(3, 0, kt, hd, HK, n_ctx);
+        c->t[4] = tens(4, 0, kt, hd, HK, n_ctx);
+        c->t[5] = tens(3, (size_t)n_past * hd * HK * es, kt, hd, HK, n);
+        c->t[6] = tens(4, (size_t)n_past * hd * HK * es, kt, hd, HK, n);
+        c->t[7] = tens(5, 0, I32, n, 1, 1);
+        c->t[8] = tens(7, 0, F32, hd, 1, 1);
+        c->t[9] = tens(8, 0, F32, E, n, 1);
+        c->t[10] = tens(6, 0, F32, E, n, 1);
+        c->t[11] = tens(9, 0, I32, n, 1, 1);
+        const gl_op_params norm = {.f = {1e-6f}};
+        const gl_op_params rope = {.i = {hd, GL_ROPE_NEOX}, .f = {1e6f, 1.0f}};
+        const gl_op_params attn = {.i = {n_past}, .f = {0.125f}};
+        add_node(c, GL_OP_RMS_NORM, &norm, 0, 0, 8, -1);
+        add_node(c, GL_OP_RMS_NORM, &norm, 1, 1, 8, -1);
+        add_node(c, GL_OP_ROPE, &rope, 0, 0, 7, -1);
+        add_node(c, GL_OP_ROPE, &rope, 1, 1, 7, -1);
+        add_node(c, GL_OP_CPY, NULL, 5, 1, -1, -1);
+        add_node(c, GL_OP_CPY, NULL, 6, 2, -1, -1);
+        add_node(c, GL_OP_ATTENTION, &attn, 9, 0, 3, 4);
+        add_node(c, GL_OP_ADD, NULL, 10, 10, 9, -1);
+        add_node(c, GL_OP_ARGMAX, NULL, 11, 10, -1, -1);
+    }
+
+    /* embedding, norm, gated activation in place, softmax and argmax of the result */
+    const int ne0 = 256, rows = 40, nt = 3;
+    op_case *c = add_case(GL_OP_COUNT, 1e-5,
+                          "q4_K embedding of %d tokens, rms norm, swiglu in place, softmax, "
+                          "argmax",
+                          nt);
+    c->st[0] = (sspec){bytes_of(GLINT_TYPE_Q4_K, ne0, rows), GLINT_TYPE_Q4_K, FILL_RAND, 0, 0};
+    c->st[1] = (sspec){(size_t)nt * 4, I32, FILL_IDS, 0, rows};
+    c->st[2] = store_f32(ne0 * nt);
+    c->st[3] = store_f32(ne0);
+    c->st[4] = store_f32(ne0 * nt);
+    c->st[5] = store_f32(ne0 * nt);
+    c->st[6] = (sspec){(size_t)nt * 4, I32, FILL_IDS, 0, 1};
+    c->t[0] = tens(0, 0, GLINT_TYPE_Q4_K, ne0, rows, 1);
+    c->t[1] = tens(1, 0, I32, nt, 1, 1);
+    c->t[2] = tens(2, 0, F32, ne0, nt, 1);
+    c->t[3] = tens(3, 0, F32, ne0, 1, 1);
+    c->t[4] = tens(4, 0, F32, ne0, nt, 1);
+    c->t[5] = tens(5, 0, F32, ne0, nt, 1);
+    c->t[6] = tens(6, 0, I32, nt, 1, 1);
+    const gl_op_params norm = {.f = {1e-5f}}, glu = {.i = {GL_GLU_SWIGLU}}, sm = {.f = {1.0f}};
+    add_node(c, GL_OP_GET_ROWS, NULL, 2, 0, 1, -1);
+    add_node(c, GL_OP_RMS_NORM, &norm, 4, 2, 3, -1);
+    add_node(c, GL_OP_GLU, &glu, 4, 4, 2, -1);
+    add_node(c, GL_OP_SOFTMAX, &sm, 5, 4, -1, -1);
+    add_node(c, GL_OP_ARGMAX, NULL, 6, 4, -1, -1);
+}
+
 /* ---- running one case on a backend ----------------------------------------------------- */
 
 static bool tensor_present(const tspec *t) {
@@ -396,6 +487,10 @@ static const char *type_name(glint_type t) {
 }
 
 static void describe(const op_case *c, char *buf, size_t cap) {
+    if (c->n_nodes) {
+        snprintf(buf, cap, "chain of %d nodes: %.95s", c->n_nodes, c->what);
+        return;
+    }
     size_t o = (size_t)snprintf(buf, cap, "%s %s (", gl_op_name(c->op), c->what);
     for (int i = 1; i < MAX_TENSORS && o < cap; i++)
         if (tensor_present(&c->t[i]))
@@ -404,20 +499,68 @@ static void describe(const op_case *c, char *buf, size_t cap) {
     if (o < cap) snprintf(buf + o, cap - o, " -> %s)", type_name(c->t[0].type));
 }
 
+/* The nodes of a case: its explicit list, or one node with dst t[0] and sources t[1..]. */
+static int case_nodes(const op_case *c, nspec *out) {
+    if (c->n_nodes) {
+        memcpy(out, c->nodes, sizeof(nspec) * (size_t)c->n_nodes);
+        return c->n_nodes;
+    }
+    out[0] = (nspec){c->op, c->p, 0, {-1, -1, -1, -1}};
+    for (int i = 1; i <= GL_MAX_SRC && i < MAX_TENSORS; i++)
+        if (tensor_present(&c->t[i]))
+            out[0].src[i - 1] = memcmp(&c->t[i], &c->t[0], sizeof(tspec)) == 0 ? 0 : i;
+    return 1;
+}
+
+/* Compares storage s of both runs as `type` values; returns whether it is within tol. */
+static bool compare_store(const op_case *c, const char *tier, const char *desc, int s,
+                          glint_type type, const void *ref, const void *got) {
+    const size_t size = c->st[s].size, cap = size / 2 + 1;
+    float *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b);
+    size_t n = 0;
+    store_to_f32(type, ref, size, a, &n);
+    store_to_f32(type, got, size, b, &n);
+    double max_ref = 0, max_err = 0;
+    size_t worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        max_ref = fmax(max_ref, fabs(a[i]));
+        const double e = isnan(b[i]) != isnan(a[i]) ? INFINITY : fabs((double)a[i] - b[i]);
+        if (e > max_err) max_err = e, worst = i;
+    }
+    const double nerr = max_ref > 0 ? max_err / max_ref : max_err;
+    if (getenv("GLINT_TEST_VERBOSE"))
+        printf("  [%s] %s: storage %d: normalized error %.3g (max |ref| %.3g)\n", tier, desc, s,
+               nerr, max_ref);
+    gl_test_checks++;
+    const bool ok = nerr <= c->tol;
+    if (!ok) {
+        gl_test_failures++;
+        fprintf(stderr,
+                "FAIL [%s] %s: normalized error %.3g > %.3g; worst at element %zu of destination "
+                "storage %d: cpu %.9g, vulkan %.9g\n",
+                tier, desc, nerr, c->tol, worst, s, (double)a[worst], (double)b[worst]);
+    }
+    free(a);
+    free(b);
+    return ok;
+}
+
 static void run_case(const op_case *c, gl_backend *cpu, gl_backend *vk, const char *tier, tally *tl,
                      uint64_t seed) {
     void *host[MAX_STORE] = {0};
     gl_buffer *vbuf[MAX_STORE] = {0};
     gl_tensor ct[MAX_TENSORS], vt[MAX_TENSORS];
+    nspec ns[MAX_NODES];
+    gl_node cn[MAX_NODES], vn[MAX_NODES];
     char desc[256];
     describe(c, desc, sizeof desc);
+    const int n_nodes = case_nodes(c, ns);
     uint64_t rng = seed;
     for (int s = 0; s < MAX_STORE; s++) {
         if (!c->st[s].size) continue;
         host[s] = calloc(1, c->st[s].size);
         fill_store(&c->st[s], host[s], &rng);
     }
-    gl_node cn = {.op = c->op, .p = c->p, .layer = 0}, vn = cn;
     bool ok = true;
     for (int i = 0; i < MAX_TENSORS; i++) {
         if (!tensor_present(&c->t[i])) continue;
@@ -425,15 +568,14 @@ static void run_case(const op_case *c, gl_backend *cpu, gl_backend *vk, const ch
         vt[i] = ct[i];
         ct[i].data = (char *)host[c->t[i].store] + c->t[i].offset;
         ct[i].buffer = NULL;
-        if (i == 0)
-            cn.dst = &ct[0], vn.dst = &vt[0];
-        else
-            cn.src[i - 1] = &ct[i], vn.src[i - 1] = &vt[i];
     }
-    /* in-place cases: the same tensor object, as the graph builder makes them */
-    for (int i = 1; i < MAX_TENSORS; i++)
-        if (tensor_present(&c->t[i]) && memcmp(&c->t[i], &c->t[0], sizeof(tspec)) == 0)
-            cn.src[i - 1] = &ct[0], vn.src[i - 1] = &vt[0];
+    for (int k = 0; k < n_nodes; k++) {
+        cn[k] = vn[k] = (gl_node){.op = ns[k].op, .p = ns[k].p, .layer = 0};
+        cn[k].dst = &ct[ns[k].dst], vn[k].dst = &vt[ns[k].dst];
+        for (int j = 0; j < GL_MAX_SRC; j++)
+            if (ns[k].src[j] >= 0)
+                cn[k].src[j] = &ct[ns[k].src[j]], vn[k].src[j] = &vt[ns[k].src[j]];
+    }
 
     for (int s = 0; s < MAX_STORE && ok; s++) {
         if (!c->st[s].size) continue;
@@ -448,68 +590,55 @@ static void run_case(const op_case *c, gl_backend *cpu, gl_backend *vk, const ch
             vt[i].buffer = vbuf[c->t[i].store];
             vt[i].data = NULL;
         }
-    const size_t dsize = c->st[c->t[0].store].size;
-    void *vout = calloc(1, dsize);
-    if (ok && !cpu->iface->supports_op(cpu, &cn)) {
-        CHECK_MSG(false, "[%s] %s: the CPU reference declines the case", tier, desc);
-        ok = false;
-    }
+    for (int k = 0; k < n_nodes && ok; k++)
+        if (!cpu->iface->supports_op(cpu, &cn[k])) {
+            CHECK_MSG(false, "[%s] %s: the CPU reference declines node %d", tier, desc, k);
+            ok = false;
+        }
     char range[32];
     snprintf(range, sizeof range, "%d", c->max_range);
     if (c->max_range) setenv("GLINT_VK_MAX_RANGE", range, 1);
     if (ok && c->declined) {
-        CHECK_MSG(!vk->iface->supports_op(vk, &vn), "[%s] %s: should be declined", tier, desc);
+        CHECK_MSG(!vk->iface->supports_op(vk, &vn[0]), "[%s] %s: should be declined", tier, desc);
         ok = false;
     }
-    if (ok && !vk->iface->supports_op(vk, &vn)) {
-        tl->unsupported++;
-        printf("  not supported [%s] %s\n", tier, desc);
-        ok = false;
-    }
+    for (int k = 0; k < n_nodes && ok; k++)
+        if (!vk->iface->supports_op(vk, &vn[k])) {
+            tl->unsupported++;
+            printf("  not supported [%s] %s%s\n", tier, desc, n_nodes > 1 ? " (a node)" : "");
+            ok = false;
+        }
+    void *vout[MAX_STORE] = {0};
     if (ok) {
-        glint_status st = vk->iface->compute(vk, &vn, 1);
+        /* all nodes in one compute(): one command buffer, barriers from the recorder */
+        glint_status st = vk->iface->compute(vk, vn, n_nodes);
         if (st == GLINT_OK) st = vk->iface->synchronize(vk);
-        if (st == GLINT_OK)
-            st = vk->iface->buffer_download(vk, vbuf[c->t[0].store], 0, vout, dsize);
+        for (int k = 0; k < n_nodes && st == GLINT_OK; k++) {
+            const int s = c->t[ns[k].dst].store;
+            if (vout[s]) continue;
+            vout[s] = calloc(1, c->st[s].size);
+            st = vk->iface->buffer_download(vk, vbuf[s], 0, vout[s], c->st[s].size);
+        }
         CHECK_MSG(st == GLINT_OK, "[%s] %s: vulkan compute: %s", tier, desc,
                   glint_status_string(st));
         ok = st == GLINT_OK;
-        if (ok) CHECK_STATUS(cpu->iface->compute(cpu, &cn, 1), GLINT_OK);
+        if (ok) CHECK_STATUS(cpu->iface->compute(cpu, cn, n_nodes), GLINT_OK);
     }
     if (c->max_range) unsetenv("GLINT_VK_MAX_RANGE");
     if (ok) {
         tl->run++;
-        const size_t cap = dsize / 2 + 1;
-        float *a = malloc(cap * sizeof *a), *b = malloc(cap * sizeof *b);
-        size_t n = 0;
-        const glint_type dt = c->t[0].type;
-        store_to_f32(dt, host[c->t[0].store], dsize, a, &n);
-        store_to_f32(dt, vout, dsize, b, &n);
-        double max_ref = 0, max_err = 0;
-        size_t worst = 0;
-        for (size_t i = 0; i < n; i++) {
-            max_ref = fmax(max_ref, fabs(a[i]));
-            const double e = isnan(b[i]) != isnan(a[i]) ? INFINITY : fabs((double)a[i] - b[i]);
-            if (e > max_err) max_err = e, worst = i;
+        bool good = true;
+        for (int s = 0; s < MAX_STORE; s++) {
+            if (!vout[s]) continue;
+            glint_type type = GLINT_TYPE_F32;
+            for (int k = 0; k < n_nodes; k++)
+                if (c->t[ns[k].dst].store == s) type = c->t[ns[k].dst].type;
+            good &= compare_store(c, tier, desc, s, type, host[s], vout[s]);
         }
-        const double nerr = max_ref > 0 ? max_err / max_ref : max_err;
-        if (getenv("GLINT_TEST_VERBOSE"))
-            printf("  [%s] %s: normalized error %.3g (max |ref| %.3g)\n", tier, desc, nerr,
-                   max_ref);
-        gl_test_checks++;
-        if (!(nerr <= c->tol)) {
-            gl_test_failures++;
-            tl->failed++;
-            fprintf(stderr,
-                    "FAIL [%s] %s: normalized error %.3g > %.3g; worst at element %zu of the "
-                    "destination storage: cpu %.9g, vulkan %.9g\n",
-                    tier, desc, nerr, c->tol, worst, (double)a[worst], (double)b[worst]);
-        }
-        free(a);
-        free(b);
+        tl->failed += !good;
     }
-    free(vout);
     for (int s = 0; s < MAX_STORE; s++) {
+        free(vout[s]);
         if (vbuf[s]) vk->iface->buffer_free(vk, vbuf[s]);
         free(host[s]);
     }
@@ -522,8 +651,11 @@ int main(void) {
 #else
     setenv("GLINT_VK_ALLOW_CPU", "1", 0);
     setenv("GLINT_VK_VALIDATE", "1", 0);
+    /* synchronization validation: a missing barrier between chained nodes is an error */
+    setenv("VK_LAYER_ENABLES", "VK_VALIDATION_FEATURE_ENABLE_SYNCHRONIZATION_VALIDATION_EXT", 0);
     setenv("GLINT_CACHE_DIR", GLINT_TEST_TMP "/vkcache", 0);
     build_cases();
+    build_chains();
 
     gl_err err = {0};
     gl_backend *cpu = NULL;
