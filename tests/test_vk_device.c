@@ -119,6 +119,38 @@ static void test_disable(uint32_t probed) {
                  GL_VK_FEAT_FP16 | GL_VK_FEAT_SUBGROUP);
 }
 
+/* GLINT_VK_DEVICE picks by name or index (CPU devices too); CPU devices otherwise need
+ * GLINT_VK_ALLOW_CPU=1. */
+static void test_device_choice(void) {
+    unsetenv("GLINT_VK_ALLOW_CPU");
+    gl_backend *b = NULL;
+    gl_err err = {{0}};
+    setenv("GLINT_VK_DEVICE", "LLVMPIPE", 1);
+    CHECK_STATUS(gl_backend_vulkan_create(NULL, &b, &err), GLINT_OK);
+    if (b) {
+        CHECK(strstr(gl_vk_device_caps(gl_vk_backend_device(b))->name, "llvmpipe") != NULL);
+        b->iface->free(b);
+    }
+    setenv("GLINT_VK_DEVICE", "no-such-gpu", 1);
+    CHECK_STATUS(gl_backend_vulkan_create(NULL, &b, &err), GLINT_ERROR_BACKEND_UNAVAILABLE);
+    CHECK_MSG(strstr(err.msg, "no-such-gpu") && strstr(err.msg, "found: ") &&
+                  strstr(err.msg, "llvmpipe"),
+              "message: %s", err.msg);
+    setenv("GLINT_VK_DEVICE", "99", 1);
+    CHECK_STATUS(gl_backend_vulkan_create(NULL, &b, &err), GLINT_ERROR_BACKEND_UNAVAILABLE);
+    unsetenv("GLINT_VK_DEVICE");
+    /* by type: a real GPU when there is one, else refused with a hint */
+    glint_status st = gl_backend_vulkan_create(NULL, &b, &err);
+    if (st == GLINT_OK) {
+        CHECK(gl_vk_device_caps(gl_vk_backend_device(b))->type != VK_PHYSICAL_DEVICE_TYPE_CPU);
+        b->iface->free(b);
+    } else {
+        CHECK_STATUS(st, GLINT_ERROR_BACKEND_UNAVAILABLE);
+        CHECK_MSG(strstr(err.msg, "GLINT_VK_ALLOW_CPU=1") != NULL, "message: %s", err.msg);
+    }
+    setenv("GLINT_VK_ALLOW_CPU", "1", 1);
+}
+
 /* Writes then reads back odd sizes at odd offsets. */
 static void round_trips(gl_backend *b, bool want_mapped) {
     static const size_t sizes[] = {1, 3, 1000, 4097, (3u << 20) + 5, (20u << 20) + 3};
@@ -313,6 +345,7 @@ int main(void) {
     b->iface->free(b);
 
     test_disable(probed);
+    test_device_choice();
 
     /* the discrete-GPU path: device-local memory filled through the staging ring */
     setenv("GLINT_VK_NO_UNIFIED", "1", 1);
