@@ -119,6 +119,36 @@ static void test_disable(uint32_t probed) {
                  GL_VK_FEAT_FP16 | GL_VK_FEAT_SUBGROUP);
 }
 
+/* The driver-bug table matches vendor, device name and driver name. */
+static void test_quirks(void) {
+    static const struct {
+        uint32_t vendor;
+        const char *name, *driver;
+        uint32_t off;
+    } cases[] = {
+        {0x5143, "Adreno (TM) 740", "Qualcomm Technologies Inc. Adreno Vulkan Driver",
+         GL_VK_FEAT_STORAGE8 | GL_VK_FEAT_INT8DOT},
+        {0x5143, "Turnip Adreno (TM) 740", "turnip Mesa driver", 0},
+        {0x8086, "Intel(R) Arc(tm) A770 Graphics (DG2)", "Intel open-source Mesa driver",
+         GL_VK_FEAT_FP16},
+        {0x106b, "Apple M2", "KosmicKrisp", GL_VK_FEAT_SUBGROUP},
+        {0x13b5, "Mali-G715", "Mali-G715", 0},
+        {0x10005, "llvmpipe (LLVM 15.0.6, 256 bits)", "llvmpipe", 0},
+    };
+    for (size_t i = 0; i < GL_ARRAY_LEN(cases); i++) {
+        gl_vk_caps c = {0};
+        c.vendor_id = cases[i].vendor;
+        snprintf(c.name, sizeof c.name, "%s", cases[i].name);
+        snprintf(c.driver_name, sizeof c.driver_name, "%s", cases[i].driver);
+        c.driver_version = 0x801f6000;
+        uint32_t off = 0xdead;
+        const char *what = gl_vk_quirk_lookup(&c, &off);
+        CHECK_MSG(off == cases[i].off && (what != NULL) == (cases[i].off != 0),
+                  "%s: disables 0x%x (%s), want 0x%x", cases[i].name, off, what ? what : "none",
+                  cases[i].off);
+    }
+}
+
 /* GLINT_VK_DEVICE picks by name or index (CPU devices too); CPU devices otherwise need
  * GLINT_VK_ALLOW_CPU=1. */
 static void test_device_choice(void) {
@@ -322,6 +352,7 @@ static void test_pipeline_cache(void) {
 
 int main(void) {
     test_no_driver();
+    test_quirks();
     setenv("GLINT_VK_ALLOW_CPU", "1", 0);
     setenv("GLINT_VK_VALIDATE", "1", 0);
     /* a private cache directory: this test checks the file itself */

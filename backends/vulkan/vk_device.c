@@ -23,15 +23,15 @@ const char *gl_vk_result_string(VkResult r) {
         R_(VK_NOT_READY)
         R_(VK_TIMEOUT)
         R_(VK_INCOMPLETE)
-        R_(VK_ERROR_OUT_OF_HOST_MEMORY) R_(VK_ERROR_OUT_OF_DEVICE_MEMORY)
-            R_(VK_ERROR_INITIALIZATION_FAILED) R_(VK_ERROR_DEVICE_LOST)
-                R_(VK_ERROR_MEMORY_MAP_FAILED) R_(VK_ERROR_LAYER_NOT_PRESENT)
-                    R_(VK_ERROR_EXTENSION_NOT_PRESENT) R_(VK_ERROR_FEATURE_NOT_PRESENT)
-                        R_(VK_ERROR_INCOMPATIBLE_DRIVER) R_(VK_ERROR_TOO_MANY_OBJECTS)
-                            R_(VK_ERROR_FORMAT_NOT_SUPPORTED) R_(VK_ERROR_FRAGMENTED_POOL)
-                                R_(VK_ERROR_OUT_OF_POOL_MEMORY)
+        R_(VK_ERROR_OUT_OF_HOST_MEMORY)
+        R_(VK_ERROR_OUT_OF_DEVICE_MEMORY) R_(VK_ERROR_INITIALIZATION_FAILED)
+            R_(VK_ERROR_DEVICE_LOST) R_(VK_ERROR_MEMORY_MAP_FAILED) R_(VK_ERROR_LAYER_NOT_PRESENT)
+                R_(VK_ERROR_EXTENSION_NOT_PRESENT) R_(VK_ERROR_FEATURE_NOT_PRESENT)
+                    R_(VK_ERROR_INCOMPATIBLE_DRIVER) R_(VK_ERROR_TOO_MANY_OBJECTS)
+                        R_(VK_ERROR_FORMAT_NOT_SUPPORTED) R_(VK_ERROR_FRAGMENTED_POOL)
+                            R_(VK_ERROR_OUT_OF_POOL_MEMORY)
 #undef R_
-                                    default : return "VkResult error";
+                                default : return "VkResult error";
     }
 }
 
@@ -490,6 +490,12 @@ glint_status gl_vk_device_create(const glint_vulkan_external *ext, gl_vk_device 
         d->queue = (VkQueue)ext->queue;
         d->queue_family = ext->queue_family;
         volkLoadInstanceOnly(d->instance);
+        if (!vkGetPhysicalDeviceFeatures2 || !vkGetPhysicalDeviceProperties2) {
+            free(d);
+            return gl_fail(err, GLINT_ERROR_UNSUPPORTED,
+                           "the application's VkInstance must be created with apiVersion 1.1 or "
+                           "later");
+        }
         VkPhysicalDeviceProperties pr;
         vkGetPhysicalDeviceProperties(d->phys, &pr);
         d->caps.api_version = pr.apiVersion;
