@@ -46,12 +46,13 @@ static uint64_t max_range(const gl_vk_caps *c) {
     return GL_MIN(r, (uint64_t)UINT32_MAX - 3);
 }
 
-/* Whole rows per piece whatever the skew of its start; 0 when not even one fits. */
+/* Whole rows per piece whatever the skew of its start and the binding's rounding up to 16
+ * bytes; 0 when not even one fits. */
 static uint64_t rows_per_piece(const gl_vk_caps *c, size_t row_bytes) {
     const uint64_t align = GL_MAX(c->min_storage_offset_alignment, (uint64_t)4);
     const uint64_t range = max_range(c);
-    if (range < align + 4 + row_bytes) return 0;
-    return (range - align - 4) / row_bytes;
+    if (range < align + 16 + row_bytes) return 0;
+    return (range - align - 16) / row_bytes;
 }
 
 static bool get_rows_supports(const gl_vk_device *d, const gl_node *n) {
@@ -86,25 +87,16 @@ static glint_status get_rows_record(gl_vk_device *d, const gl_node *n) {
         (st = gl_vkops_bind(d, n->dst, true, 4, &ds.bindings[2], ynb)))
         return st;
     pc.is = inb[0], pc.ys = ynb[0], pc.ynb1 = ynb[1];
-    const gl_vk_range rw = gl_vk_tensor_range(d, w, false);
-    const gl_vk_buffer *vb = w->buffer->impl;
-    if (rw.buffer == VK_NULL_HANDLE) return GLINT_ERROR_INTERNAL;
-    const uint64_t align = GL_MAX(c->min_storage_offset_alignment, (uint64_t)1);
     const uint64_t per_piece = rows_per_piece(c, w->nb[1]);
-    const VkDeviceSize start = rw.offset + rw.skew, buf_end = vb->offset + vb->size;
+    const size_t row = gl_row_size(w->type, w->ne[0]);
     gl_vkops_grid(((uint64_t)pc.total + GL_VKOPS_WG - 1) / GL_VKOPS_WG, ds.groups);
     for (uint64_t r0 = 0; r0 < (uint64_t)w->ne[1]; r0 += per_piece) {
         const uint64_t rows = GL_MIN(per_piece, (uint64_t)w->ne[1] - r0);
-        const VkDeviceSize begin = start + r0 * w->nb[1];
-        gl_vk_range piece = rw;
-        piece.offset = begin / align * align;
-        piece.skew = (uint32_t)(begin - piece.offset);
-        /* whole words, as the shader reads them, within the tensor's allocation */
-        piece.size = (piece.skew + (rows - 1) * w->nb[1] + gl_row_size(w->type, w->ne[0]) + 3) &
-                     ~(VkDeviceSize)3;
-        piece.size = GL_MIN(piece.size, buf_end - piece.offset);
+        const gl_vk_range piece =
+            gl_vk_tensor_piece(d, w, r0 * w->nb[1], (rows - 1) * w->nb[1] + row, false);
         /* halves and f32 values are read whole from words */
-        if (piece.skew % (w->type == GLINT_TYPE_F32 ? 4 : 2)) return GLINT_ERROR_INTERNAL;
+        if (piece.buffer == VK_NULL_HANDLE || piece.skew % (w->type == GLINT_TYPE_F32 ? 4 : 2))
+            return GLINT_ERROR_INTERNAL;
         ds.bindings[0] = piece;
         pc.ws = piece.skew;
         pc.row_lo = (uint32_t)r0;

@@ -32,8 +32,9 @@ static inline bool gl_vkops_fits(const gl_vk_device *d, const gl_tensor *t, size
     }
     const uint64_t span = gl_vkops_span(t);
     const uint64_t limit = gl_vk_device_caps(d)->max_storage_buffer_range;
-    /* the binding starts up to one alignment before the tensor */
-    return span + gl_vk_device_caps(d)->min_storage_offset_alignment <= GL_MIN(limit, UINT32_MAX);
+    /* the binding starts up to one alignment before the tensor and ends rounded up to 16 */
+    return span + gl_vk_device_caps(d)->min_storage_offset_alignment + 16 <=
+           GL_MIN(limit, UINT32_MAX);
 }
 
 static inline bool gl_vkops_same_shape(const gl_tensor *a, const gl_tensor *b) {
