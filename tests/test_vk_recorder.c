@@ -226,6 +226,18 @@ static void test_split(gl_backend *b, gl_vk_device *d) {
         GLINT_OK);
     for (int i = 0; i < N; i++) want[i] = in[i] + STEPS;
     check_values("split chain", got, want, N);
+    CHECK_MSG(d->n_frames <= 8, "%d command buffers", d->n_frames);
+
+    /* one submission with more dispatches than a descriptor pool holds */
+    const uint64_t sub1 = d->n_submits;
+    for (int s = 0; s < 300; s++)
+        CHECK_STATUS(fill(d, &t[(s + 1) % 2], &t[s % 2], NULL, 1, -1), GLINT_OK);
+    CHECK_STATUS(gl_vk_wait_all(d), GLINT_OK);
+    CHECK_EQ_INT(d->n_submits - sub1, 1);
+    CHECK_STATUS(b->iface->buffer_download(b, buf, 0, got, sizeof got), GLINT_OK);
+    for (int i = 0; i < N; i++) want[i] = in[i] + STEPS - 300;
+    check_values("300 dispatches", got, want, N);
+    for (int i = 0; i < N; i++) in[i] = got[i] - STEPS; /* the base of the checks below */
 
     /* through compute(): nodes of the vkops ADD kernel, when it exists, split by submit_every */
     const gl_vk_op *add = gl_vk_ops[GL_OP_ADD];

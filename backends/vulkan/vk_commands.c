@@ -8,6 +8,8 @@
 #include <string.h>
 
 #define GL_VK_SETS_PER_POOL 256
+/* Submissions in flight before recording waits for the oldest. */
+#define GL_VK_MAX_FRAMES 8
 
 glint_status gl_vk_commands_init(gl_vk_device *d, gl_err *err) {
     VkCommandPoolCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
@@ -26,17 +28,18 @@ glint_status gl_vk_commands_init(gl_vk_device *d, gl_err *err) {
     return GLINT_OK;
 }
 
+static void frame_destroy(gl_vk_device *d, gl_vk_frame *fr) {
+    if (fr->fence) d->vk.vkDestroyFence(d->device, fr->fence, NULL);
+    for (int i = 0; i < fr->n_pools; i++)
+        d->vk.vkDestroyDescriptorPool(d->device, fr->pools[i], NULL);
+    free(fr->pools);
+}
+
 void gl_vk_commands_free(gl_vk_device *d) {
-    for (int i = 0; i < d->n_frames; i++)
-        if (d->frames[i].fence) d->vk.vkDestroyFence(d->device, d->frames[i].fence, NULL);
+    for (int i = 0; i < d->n_frames; i++) frame_destroy(d, &d->frames[i]);
     free(d->frames);
     d->frames = NULL;
     d->n_frames = 0;
-    for (int i = 0; i < d->n_desc_pools; i++)
-        d->vk.vkDestroyDescriptorPool(d->device, d->desc_pools[i], NULL);
-    free(d->desc_pools);
-    d->desc_pools = NULL;
-    d->n_desc_pools = 0;
     if (d->queries) d->vk.vkDestroyQueryPool(d->device, d->queries, NULL);
     d->queries = VK_NULL_HANDLE;
     if (d->cmd_pool) d->vk.vkDestroyCommandPool(d->device, d->cmd_pool, NULL);
@@ -61,15 +64,35 @@ static void full_barrier(gl_vk_device *d, VkCommandBuffer cmd, VkPipelineStageFl
                                dst_stage, 0, 1, &mb, 0, NULL, 0, NULL);
 }
 
-glint_status gl_vk_begin(gl_vk_device *d) {
-    if (d->lost) return GLINT_ERROR_DEVICE_LOST;
-    if (d->cmd) return GLINT_OK;
-    int f = -1;
-    for (int i = 0; i < d->n_frames; i++)
-        if (!d->frames[i].pending) {
-            f = i;
-            break;
+/* Waits for frame f's submission; its command buffer and descriptor sets are free again. */
+static glint_status frame_wait(gl_vk_device *d, gl_vk_frame *fr) {
+    if (!fr->pending) return GLINT_OK;
+    VkResult r = d->vk.vkWaitForFences(d->device, 1, &fr->fence, VK_TRUE, UINT64_MAX);
+    if (r == VK_SUCCESS) r = d->vk.vkResetFences(d->device, 1, &fr->fence);
+    fr->pending = false;
+    return r == VK_SUCCESS ? GLINT_OK : gl_vk_check(d, r, "vkWaitForFences");
+}
+
+/* A frame whose last submission is done: a finished one, a new one, or (with
+ * GL_VK_MAX_FRAMES in flight) the oldest after waiting for it. */
+static glint_status frame_take(gl_vk_device *d, int *out) {
+    int f = -1, oldest = -1;
+    for (int i = 0; i < d->n_frames && f < 0; i++) {
+        gl_vk_frame *fr = &d->frames[i];
+        if (fr->pending && d->vk.vkGetFenceStatus(d->device, fr->fence) == VK_SUCCESS) {
+            glint_status st = frame_wait(d, fr);
+            if (st) return st;
         }
+        if (!fr->pending)
+            f = i;
+        else if (oldest < 0 || fr->serial < d->frames[oldest].serial)
+            oldest = i;
+    }
+    if (f < 0 && d->n_frames >= GL_VK_MAX_FRAMES) {
+        glint_status st = frame_wait(d, &d->frames[oldest]);
+        if (st) return st;
+        f = oldest;
+    }
     if (f < 0) {
         gl_vk_frame *fr = realloc(d->frames, sizeof *fr * (size_t)(d->n_frames + 1));
         if (!fr) return GLINT_ERROR_OUT_OF_MEMORY;
@@ -85,10 +108,25 @@ glint_status gl_vk_begin(gl_vk_device *d) {
         if (r == VK_SUCCESS) r = d->vk.vkCreateFence(d->device, &fi, NULL, &fr[f].fence);
         if (r != VK_SUCCESS) {
             if (fr[f].cmd) d->vk.vkFreeCommandBuffers(d->device, d->cmd_pool, 1, &fr[f].cmd);
+            if (fr[f].fence) d->vk.vkDestroyFence(d->device, fr[f].fence, NULL);
             return gl_vk_check(d, r, "command buffer setup");
         }
         d->n_frames++;
     }
+    /* the frame's descriptor sets were used by its finished submission only */
+    gl_vk_frame *fr = &d->frames[f];
+    for (int i = 0; i < fr->n_pools; i++) d->vk.vkResetDescriptorPool(d->device, fr->pools[i], 0);
+    fr->cur_pool = 0;
+    *out = f;
+    return GLINT_OK;
+}
+
+glint_status gl_vk_begin(gl_vk_device *d) {
+    if (d->lost) return GLINT_ERROR_DEVICE_LOST;
+    if (d->cmd) return GLINT_OK;
+    int f = -1;
+    glint_status st = frame_take(d, &f);
+    if (st) return st;
     VkCommandBufferBeginInfo bi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO,
                                    .flags = VK_COMMAND_BUFFER_USAGE_ONE_TIME_SUBMIT_BIT};
     VkResult r = d->vk.vkBeginCommandBuffer(d->frames[f].cmd, &bi);
@@ -114,34 +152,31 @@ glint_status gl_vk_submit(gl_vk_device *d) {
     VkResult r = d->vk.vkEndCommandBuffer(cmd);
     if (r != VK_SUCCESS) return gl_vk_check(d, r, "vkEndCommandBuffer");
     glint_status st = gl_vk_queue_submit(d, cmd, fr->fence);
-    if (!st) fr->pending = true;
+    if (!st) {
+        fr->pending = true;
+        fr->serial = ++d->frame_serial;
+    }
     return st;
 }
 
 glint_status gl_vk_wait_all(gl_vk_device *d) {
     glint_status st = gl_vk_submit(d);
     for (int i = 0; i < d->n_frames; i++) {
-        gl_vk_frame *fr = &d->frames[i];
-        if (!fr->pending) continue;
-        VkResult r = d->vk.vkWaitForFences(d->device, 1, &fr->fence, VK_TRUE, UINT64_MAX);
-        if (r == VK_SUCCESS) r = d->vk.vkResetFences(d->device, 1, &fr->fence);
-        fr->pending = false;
-        if (r != VK_SUCCESS && !st) st = gl_vk_check(d, r, "vkWaitForFences");
+        glint_status s2 = frame_wait(d, &d->frames[i]);
+        if (!st) st = s2;
     }
-    /* nothing in flight: descriptor sets can be recycled */
-    for (int i = 0; i < d->n_desc_pools; i++)
-        d->vk.vkResetDescriptorPool(d->device, d->desc_pools[i], 0);
-    d->cur_desc_pool = 0;
     if (d->lost && !st) st = GLINT_ERROR_DEVICE_LOST;
     return st;
 }
 
+/* A descriptor set from the open frame's pools, adding a pool when they are full. */
 static glint_status alloc_set(gl_vk_device *d, uint32_t nb, VkDescriptorSet *out) {
+    gl_vk_frame *fr = &d->frames[d->cur_frame];
     for (;;) {
-        if (d->cur_desc_pool == d->n_desc_pools) {
-            VkDescriptorPool *p = realloc(d->desc_pools, sizeof *p * (size_t)(d->n_desc_pools + 1));
+        if (fr->cur_pool == fr->n_pools) {
+            VkDescriptorPool *p = realloc(fr->pools, sizeof *p * (size_t)(fr->n_pools + 1));
             if (!p) return GLINT_ERROR_OUT_OF_MEMORY;
-            d->desc_pools = p;
+            fr->pools = p;
             VkDescriptorPoolSize ps = {.type = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
                                        .descriptorCount = GL_VK_SETS_PER_POOL * GL_VK_MAX_BINDINGS};
             VkDescriptorPoolCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
@@ -149,19 +184,19 @@ static glint_status alloc_set(gl_vk_device *d, uint32_t nb, VkDescriptorSet *out
                                              .poolSizeCount = 1,
                                              .pPoolSizes = &ps};
             VkResult r =
-                d->vk.vkCreateDescriptorPool(d->device, &ci, NULL, &d->desc_pools[d->n_desc_pools]);
+                d->vk.vkCreateDescriptorPool(d->device, &ci, NULL, &fr->pools[fr->n_pools]);
             if (r != VK_SUCCESS) return gl_vk_check(d, r, "vkCreateDescriptorPool");
-            d->n_desc_pools++;
+            fr->n_pools++;
         }
         VkDescriptorSetAllocateInfo ai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
-                                          .descriptorPool = d->desc_pools[d->cur_desc_pool],
+                                          .descriptorPool = fr->pools[fr->cur_pool],
                                           .descriptorSetCount = 1,
                                           .pSetLayouts = &d->set_layouts[nb]};
         VkResult r = d->vk.vkAllocateDescriptorSets(d->device, &ai, out);
         if (r == VK_SUCCESS) return GLINT_OK;
         if (r != VK_ERROR_OUT_OF_POOL_MEMORY && r != VK_ERROR_FRAGMENTED_POOL)
             return gl_vk_check(d, r, "vkAllocateDescriptorSets");
-        d->cur_desc_pool++;
+        fr->cur_pool++;
     }
 }
 

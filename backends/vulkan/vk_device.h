@@ -44,11 +44,15 @@ typedef struct gl_vk_span {
     VkDeviceSize begin, end;
 } gl_vk_span;
 
-/* One submission: its command buffer and fence. */
+/* One submission: its command buffer, fence and the descriptor pools its sets came from
+ * (reset when the frame is reused, after its fence). */
 typedef struct gl_vk_frame {
     VkCommandBuffer cmd;
     VkFence fence;
     bool pending;
+    uint64_t serial; /* submission order */
+    VkDescriptorPool *pools;
+    int n_pools, cur_pool;
 } gl_vk_frame;
 
 struct gl_vk_device {
@@ -93,8 +97,7 @@ struct gl_vk_device {
     int n_recorded;           /* dispatches in the open command buffer */
     uint64_t groups_recorded; /* their workgroups, a rough measure of GPU time */
     int submit_every;         /* dispatches per submission before splitting */
-    VkDescriptorPool *desc_pools;
-    int n_desc_pools, cur_desc_pool;
+    uint64_t frame_serial;
     gl_vk_span *written, *read;
     int n_written, n_read, cap_written, cap_read;
     uint64_t n_barriers, n_submits, n_dispatches; /* counters, for tests */
