@@ -56,6 +56,7 @@ typedef struct {
     double tol;
     int max_range; /* nonzero: GLINT_VK_MAX_RANGE for this case (weights bound in pieces) */
     bool declined; /* the Vulkan backend must decline it */
+    bool once;     /* big: only on the first tier (its shaders do not vary by tier) */
     nspec nodes[MAX_NODES]; /* a chain of nodes; none: one node of `op` over t[0] <- t[1..] */
     int n_nodes;
 } op_case;
@@ -171,6 +172,21 @@ static void build_cases(void) {
     c->t[0] = tens(0, 0, F32, 50, 3, 2);
     c->t[1] = tens(1, 4, F32, 50, 3, 2);
     c->t[1].nb1 = 61 * 4, c->t[1].nb2 = 200 * 4;
+
+    /* more than 65535 workgroups: the grid spreads over y */
+    c = add_case(GL_OP_RMS_NORM, 1e-5, "x [5, 65600] (one workgroup per row)");
+    c->once = true;
+    c->p.f[0] = 1e-5f;
+    c->st[0] = store_f32(5 * 65600);
+    c->st[1] = store_f32(5 * 65600);
+    c->t[0] = tens(0, 0, F32, 5, 65600, 1);
+    c->t[1] = tens(1, 0, F32, 5, 65600, 1);
+    c = add_case(GL_OP_MUL, 1e-6, "[1001, 4200] . broadcast [1001, 1] (4.2M elements)");
+    c->once = true;
+    c->st[0] = store_f32(1001 * 4200);
+    c->st[1] = store_f32(1001);
+    c->t[0] = c->t[1] = tens(0, 0, F32, 1001, 4200, 1);
+    c->t[2] = tens(1, 0, F32, 1001, 1, 1);
 
     /* ADD / MUL: same shapes, a one-row bias broadcast over rows, in place as the residual */
     for (int op = 0; op < 2; op++) {
@@ -696,7 +712,8 @@ int main(void) {
         const uint64_t msgs0 = gl_vk_validation_messages();
         tally tl = {0};
         for (int i = 0; i < g_ncases; i++)
-            run_case(&g_cases[i], cpu, vk, tier, &tl, 0x9e3779b97f4a7c15ull + (uint64_t)i);
+            if (!g_cases[i].once || ti == 0 || only)
+                run_case(&g_cases[i], cpu, vk, tier, &tl, 0x9e3779b97f4a7c15ull + (uint64_t)i);
         vk->iface->free(vk);
         const uint64_t msgs = gl_vk_validation_messages() - msgs0;
         CHECK_MSG(msgs == 0, "[%s] %llu validation messages", tier, (unsigned long long)msgs);
