@@ -238,7 +238,7 @@ glint_status glint_model_get_info(const glint_model *m, glint_model_info *out) {
         .n_ctx_train = hp->n_ctx_train, .n_embd = hp->n_embd, .n_layer = hp->n_layer,
         .n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .n_ff = hp->n_ff,
         .head_dim = hp->head_dim, .n_params = m->n_params, .weight_bytes = m->weight_bytes,
-        .main_type = m->main_type};
+        .main_type = m->main_type, .backend = m->backend->iface->name(m->backend)};
     return GLINT_OK;
 }
 

@@ -46,7 +46,7 @@ glint_status glint_runtime_create(const glint_runtime_params *p, glint_runtime *
 gl_backend *gl_runtime_vulkan(glint_runtime *rt) {
     if (rt->vulkan_tried) return rt->vulkan;
     rt->vulkan_tried = true;
-#ifdef GLINT_WITH_VULKAN_BACKEND /* switched on when vk_backend.c lands */
+#ifdef GLINT_WITH_VULKAN
     gl_err err = {{0}};
     glint_status st = gl_backend_vulkan_create(rt->params.vulkan, &rt->vulkan, &err);
     if (st != GLINT_OK) {

@@ -217,6 +217,7 @@ typedef struct glint_model_info {
     int32_t n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, n_ff, head_dim;
     uint64_t n_params, weight_bytes;
     glint_type main_type; /* the type most weight bytes are in */
+    const char *backend;  /* where the layers run: "cpu", "vulkan"; borrowed */
 } glint_model_info;
 
 GLINT_API glint_status glint_model_get_info(const glint_model *m, glint_model_info *out);
