@@ -7,6 +7,8 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build pkg-config \
+  libvulkan-dev libvulkan-volk-dev glslc spirv-tools glslang-tools \
+  mesa-vulkan-drivers vulkan-validationlayers \
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
   >/dev/null
 echo "setup: packages installed"
