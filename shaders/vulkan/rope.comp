@@ -33,14 +33,18 @@ void main() {
     }
     float freq = p.freq_scale * exp2(float(k) * p.log2_base_per_rot);
     if (p.has_ff != 0) freq /= ff[p.fs + k];
-    // The angle in turns, reduced to [-0.5, 0.5] before sin/cos: GPU sin/cos are accurate
-    // only near zero, and positions reach thousands of radians.
-    const float g = freq * 0.15915494309189535;
+    // theta = pos * freq as a float plus its rounding error (0 where fma is not fused), then
+    // reduced to [-pi, pi] with 2pi in three parts (Cody-Waite): GPU sin/cos are accurate only
+    // near zero, and positions reach thousands of radians. turns * C1 and turns * C2 are exact
+    // below 2^16 turns (C1 and C2 have 8 significant bits).
     const float pf = float(pos[p.ps + j]);
-    const float t = pf * g;
-    const float e = fma(pf, g, -t);
-    const float turns = (t - round(t)) + e;
-    const float ang = turns * 6.283185307179586;
+    precise const float a = pf * freq;
+    precise const float a_lo = fma(pf, freq, -a);
+    const float turns = round(a * 0.15915494309189535);
+    precise float ang = a - turns * 6.28125;
+    ang -= turns * 0.0019378662109375;
+    ang -= turns * -2.559031372584286e-06;
+    ang += a_lo;
     const float c = cos(ang), s = sin(ang);
     const uint i0 = p.neox != 0 ? k : 2 * k;
     const uint i1 = p.neox != 0 ? k + half_rot : 2 * k + 1;
