@@ -442,10 +442,11 @@ static void test_shared_device(void) {
         fprintf(stderr, "shared create: %s\n", err.msg);
     }
 
-    /* the device is still ours and still works: fill a buffer and read it back */
+    /* the device is still ours and still works: a dispatch of our own (the test shader,
+     * dst = a * 2 + 1) on our own pipeline, memory and queue */
     VkBufferCreateInfo bi = {.sType = VK_STRUCTURE_TYPE_BUFFER_CREATE_INFO,
-                             .size = 4096,
-                             .usage = VK_BUFFER_USAGE_TRANSFER_DST_BIT};
+                             .size = 8192,
+                             .usage = VK_BUFFER_USAGE_STORAGE_BUFFER_BIT};
     VkBuffer vb;
     CHECK(vk.vkCreateBuffer(dev, &bi, NULL, &vb) == VK_SUCCESS);
     VkMemoryRequirements req;
@@ -466,6 +467,70 @@ static void test_shared_device(void) {
     VkDeviceMemory mem;
     CHECK(vk.vkAllocateMemory(dev, &ai, NULL, &mem) == VK_SUCCESS);
     vk.vkBindBufferMemory(dev, vb, mem, 0);
+    float *p = NULL;
+    CHECK(vk.vkMapMemory(dev, mem, 0, VK_WHOLE_SIZE, 0, (void **)&p) == VK_SUCCESS);
+    if (p)
+        for (int i = 0; i < 2048; i++) p[i] = i < 1024 ? (float)i : -1.0f;
+
+    const gl_vk_shader_code *code = gl_vk_shader_get(GL_VK_SHADER_TEST_FILL);
+    VkShaderModuleCreateInfo mi = {.sType = VK_STRUCTURE_TYPE_SHADER_MODULE_CREATE_INFO,
+                                   .codeSize = code->size,
+                                   .pCode = code->code};
+    VkShaderModule module;
+    CHECK(vk.vkCreateShaderModule(dev, &mi, NULL, &module) == VK_SUCCESS);
+    VkDescriptorSetLayoutBinding lb[3];
+    for (uint32_t i = 0; i < 3; i++)
+        lb[i] = (VkDescriptorSetLayoutBinding){.binding = i,
+                                               .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                               .descriptorCount = 1,
+                                               .stageFlags = VK_SHADER_STAGE_COMPUTE_BIT};
+    VkDescriptorSetLayoutCreateInfo lci = {.sType =
+                                               VK_STRUCTURE_TYPE_DESCRIPTOR_SET_LAYOUT_CREATE_INFO,
+                                           .bindingCount = 3,
+                                           .pBindings = lb};
+    VkDescriptorSetLayout sl;
+    CHECK(vk.vkCreateDescriptorSetLayout(dev, &lci, NULL, &sl) == VK_SUCCESS);
+    VkPushConstantRange pr = {.stageFlags = VK_SHADER_STAGE_COMPUTE_BIT, .size = 24};
+    VkPipelineLayoutCreateInfo plci = {.sType = VK_STRUCTURE_TYPE_PIPELINE_LAYOUT_CREATE_INFO,
+                                       .setLayoutCount = 1,
+                                       .pSetLayouts = &sl,
+                                       .pushConstantRangeCount = 1,
+                                       .pPushConstantRanges = &pr};
+    VkPipelineLayout pl;
+    CHECK(vk.vkCreatePipelineLayout(dev, &plci, NULL, &pl) == VK_SUCCESS);
+    VkComputePipelineCreateInfo cpci = {
+        .sType = VK_STRUCTURE_TYPE_COMPUTE_PIPELINE_CREATE_INFO,
+        .stage = {.sType = VK_STRUCTURE_TYPE_PIPELINE_SHADER_STAGE_CREATE_INFO,
+                  .stage = VK_SHADER_STAGE_COMPUTE_BIT,
+                  .module = module,
+                  .pName = "main"},
+        .layout = pl};
+    VkPipeline pipe;
+    CHECK(vk.vkCreateComputePipelines(dev, VK_NULL_HANDLE, 1, &cpci, NULL, &pipe) == VK_SUCCESS);
+    VkDescriptorPoolSize ps = {VK_DESCRIPTOR_TYPE_STORAGE_BUFFER, 3};
+    VkDescriptorPoolCreateInfo dpci = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_POOL_CREATE_INFO,
+                                       .maxSets = 1,
+                                       .poolSizeCount = 1,
+                                       .pPoolSizes = &ps};
+    VkDescriptorPool dp;
+    CHECK(vk.vkCreateDescriptorPool(dev, &dpci, NULL, &dp) == VK_SUCCESS);
+    VkDescriptorSetAllocateInfo dsai = {.sType = VK_STRUCTURE_TYPE_DESCRIPTOR_SET_ALLOCATE_INFO,
+                                        .descriptorPool = dp,
+                                        .descriptorSetCount = 1,
+                                        .pSetLayouts = &sl};
+    VkDescriptorSet set;
+    CHECK(vk.vkAllocateDescriptorSets(dev, &dsai, &set) == VK_SUCCESS);
+    VkDescriptorBufferInfo dbi[3] = {{vb, 0, 4096}, {vb, 4096, 4096}, {vb, 0, 4096}};
+    VkWriteDescriptorSet w[3];
+    for (uint32_t i = 0; i < 3; i++)
+        w[i] = (VkWriteDescriptorSet){.sType = VK_STRUCTURE_TYPE_WRITE_DESCRIPTOR_SET,
+                                      .dstSet = set,
+                                      .dstBinding = i,
+                                      .descriptorCount = 1,
+                                      .descriptorType = VK_DESCRIPTOR_TYPE_STORAGE_BUFFER,
+                                      .pBufferInfo = &dbi[i]};
+    vk.vkUpdateDescriptorSets(dev, 3, w, 0, NULL);
+
     VkCommandPoolCreateInfo pci = {.sType = VK_STRUCTURE_TYPE_COMMAND_POOL_CREATE_INFO,
                                    .queueFamilyIndex = fam};
     VkCommandPool pool;
@@ -478,23 +543,36 @@ static void test_shared_device(void) {
     vk.vkAllocateCommandBuffers(dev, &cai, &cmd);
     VkCommandBufferBeginInfo cbi = {.sType = VK_STRUCTURE_TYPE_COMMAND_BUFFER_BEGIN_INFO};
     vk.vkBeginCommandBuffer(cmd, &cbi);
-    vk.vkCmdFillBuffer(cmd, vb, 0, 4096, 0x3f800000u);
+    vk.vkCmdBindPipeline(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pipe);
+    vk.vkCmdBindDescriptorSets(cmd, VK_PIPELINE_BIND_POINT_COMPUTE, pl, 0, 1, &set, 0, NULL);
+    const struct {
+        uint32_t n, sa, sd, sb;
+        float mul, add;
+    } push = {1024, 0, 0, 0, 2, 1};
+    vk.vkCmdPushConstants(cmd, pl, VK_SHADER_STAGE_COMPUTE_BIT, 0, sizeof push, &push);
+    vk.vkCmdDispatch(cmd, 1024 / 64, 1, 1);
     VkMemoryBarrier mb = {.sType = VK_STRUCTURE_TYPE_MEMORY_BARRIER,
-                          .srcAccessMask = VK_ACCESS_TRANSFER_WRITE_BIT,
+                          .srcAccessMask = VK_ACCESS_SHADER_WRITE_BIT,
                           .dstAccessMask = VK_ACCESS_HOST_READ_BIT};
-    vk.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_TRANSFER_BIT, VK_PIPELINE_STAGE_HOST_BIT, 0, 1,
-                            &mb, 0, NULL, 0, NULL);
+    vk.vkCmdPipelineBarrier(cmd, VK_PIPELINE_STAGE_COMPUTE_SHADER_BIT, VK_PIPELINE_STAGE_HOST_BIT,
+                            0, 1, &mb, 0, NULL, 0, NULL);
     vk.vkEndCommandBuffer(cmd);
     VkSubmitInfo si = {
         .sType = VK_STRUCTURE_TYPE_SUBMIT_INFO, .commandBufferCount = 1, .pCommandBuffers = &cmd};
     CHECK(vk.vkQueueSubmit(q, 1, &si, VK_NULL_HANDLE) == VK_SUCCESS);
     CHECK(vk.vkQueueWaitIdle(q) == VK_SUCCESS);
-    float *p = NULL;
-    CHECK(vk.vkMapMemory(dev, mem, 0, 4096, 0, (void **)&p) == VK_SUCCESS);
-    if (p)
-        CHECK_MSG(p[0] == 1.0f && p[1023] == 1.0f, "filled %g %g", (double)p[0], (double)p[1023]);
+    if (p) {
+        int bad = 0;
+        for (int i = 0; i < 1024; i++) bad += p[1024 + i] != 2.0f * (float)i + 1;
+        CHECK_MSG(bad == 0, "own dispatch: %d wrong, dst[5] = %g", bad, (double)p[1029]);
+    }
     vk.vkUnmapMemory(dev, mem);
     vk.vkDestroyCommandPool(dev, pool, NULL);
+    vk.vkDestroyDescriptorPool(dev, dp, NULL);
+    vk.vkDestroyPipeline(dev, pipe, NULL);
+    vk.vkDestroyPipelineLayout(dev, pl, NULL);
+    vk.vkDestroyDescriptorSetLayout(dev, sl, NULL);
+    vk.vkDestroyShaderModule(dev, module, NULL);
     vk.vkDestroyBuffer(dev, vb, NULL);
     vk.vkFreeMemory(dev, mem, NULL);
     vk.vkDestroyDevice(dev, NULL);

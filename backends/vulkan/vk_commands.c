@@ -277,6 +277,8 @@ glint_status gl_vk_record_dispatch(gl_vk_device *d, const gl_vk_dispatch *ds) {
     if (!d->cmd && (st = gl_vk_begin(d))) return st;
     if (ds->groups[0] == 0 || ds->groups[1] == 0 || ds->groups[2] == 0) return GLINT_OK;
 
+    /* Whole bound ranges, not just the tensors' bytes: neighbours sharing an alignment unit
+     * get a barrier (cheap), which keeps sub-word stores and the validator's view safe. */
     bool hazard = false;
     for (uint32_t i = 0; i < ds->n_bindings && !hazard; i++) {
         const gl_vk_range *b = &ds->bindings[i];
