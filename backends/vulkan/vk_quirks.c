@@ -56,9 +56,16 @@ uint32_t gl_vk_parse_features(const char *s) {
     uint32_t f = 0;
     while (s && *s) {
         size_t n = strcspn(s, ", ");
+        bool known = false;
         for (size_t i = 0; i < GL_ARRAY_LEN(names); i++)
-            if (n == strlen(names[i].name) && strncasecmp(s, names[i].name, n) == 0)
+            if (n == strlen(names[i].name) && strncasecmp(s, names[i].name, n) == 0) {
                 f |= names[i].bit;
+                known = true;
+            }
+        if (!known && n)
+            GL_LOGW("vulkan: GLINT_VK_DISABLE: unknown feature '%.*s' (fp16, storage16, storage8, "
+                    "int8dot, subgroup, all)",
+                    (int)n, s);
         s += n;
         while (*s == ',' || *s == ' ') s++;
     }
