@@ -7,7 +7,8 @@
 #include "threadpool.h"
 
 /* c[j * ldc + i] = dot(row i of w, row j of a) for i < nr, j < nc. w rows are `w_stride`
- * bytes apart (weight type), a rows `a_stride` bytes apart (the weight type's vec_dot_type). */
+ * bytes apart (weight type), a rows `a_stride` bytes apart (the weight type's vec_dot_type).
+ * Any nr, nc >= 1 (gl_cpu_mul_mat passes whole tiles, e.g. 64 x 64, and nc = 1 for decode). */
 typedef void (*gl_gemm_fn)(int64_t k, const void *w, size_t w_stride, const void *a,
                            size_t a_stride, float *c, size_t ldc, int nr, int nc);
 

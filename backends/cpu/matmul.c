@@ -86,8 +86,9 @@ void gl_cpu_mul_mat(const gl_cpu_task *t, const gl_tensor *w, const gl_tensor *a
     const size_t w_stride = w->nb[1];
     const size_t ldc = dst->nb[1] / sizeof(float);
 
-    /* Tile shape: one column block of all n for decode-like n, rows cut finely enough that
-     * every thread gets several tiles. */
+    /* Tile shape: for n = 1 rows cut finely enough that every thread gets about 8 tiles; for
+     * n > 1 64 x 64 tiles. A level's gemm (when it has one) gets n = 1 tiles too: it knows
+     * whether its multi-row kernel beats one row at a time there. */
     int64_t tn = n > GL_MM_TILE_N ? GL_MM_TILE_N : n;
     int64_t tm = n > 1 ? GL_MM_TILE_M : (m + 8 * t->nth - 1) / (8 * t->nth);
     if (tm < 16) tm = 16;
