@@ -3,6 +3,7 @@
  * bit, and gl_cpu_mul_mat (through a real thread pool of 1..3 threads, n = 1 and n > 1, odd
  * shapes) against both the reference vec_dot and a plain dequantize-then-f32 product. Types
  * whose reference is not there yet are skipped with a message. */
+#define _POSIX_C_SOURCE 200809L
 #include "kernels.h"
 #include "test_util.h"
 
@@ -294,8 +295,16 @@ static void test_mul_mat_edges(gl_threadpool *pool1) {
 
 int main(void) {
     printf("cpu features: %s\n", gl_cpu_features_string());
+#if defined(__x86_64__)
+    /* The cap applies to gl_cpu_kernels_get only; every level is still tested below. */
+    setenv("GLINT_CPU_LEVEL", "avx2", 0);
+#endif
     const gl_cpu_kernels *best = gl_cpu_kernels_get();
     CHECK(best != NULL);
+#if defined(__x86_64__)
+    if (best && strcmp(getenv("GLINT_CPU_LEVEL"), "avx2") == 0)
+        CHECK_EQ_INT(best->level, gl_cpu_kernels_for(GL_CPU_AVX2) ? GL_CPU_AVX2 : GL_CPU_REF);
+#endif
     if (best) {
         printf("best level: %s\n", best->name);
         CHECK(gl_cpu_kernels_for(best->level) == best);
