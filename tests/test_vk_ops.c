@@ -327,6 +327,9 @@ static void build_cases(void) {
         {64, 32, 4, 1, 1000, 1024},
         {128, 8, 2, 40, 100, 160},
         {64, 14, 2, 17, 0, 32},
+        /* head dims that are not whole groups of 4: the scalar path */
+        {34, 3, 1, 2, 10, 16},
+        {66, 2, 2, 1, 70, 80},
     };
     for (size_t i = 0; i < GL_ARRAY_LEN(atts); i++) {
         for (int f16 = 0; f16 < 2; f16++) {

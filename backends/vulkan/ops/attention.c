@@ -59,6 +59,10 @@ static glint_status attention_record(gl_vk_device *d, const gl_node *n) {
     pc.qs = qnb[0], pc.qnb1 = qnb[1], pc.qnb2 = qnb[2];
     pc.ks = knb[0], pc.knb1 = knb[1], pc.knb2 = knb[2];
     pc.vs = vnb[0], pc.vnb1 = vnb[1], pc.vnb2 = vnb[2];
+    /* K and V rows in whole groups of 4 values: read as vectors */
+    ds.spec[0] = pc.hd % 4 == 0 && pc.ks % 4 == 0 && pc.knb1 % 4 == 0 && pc.knb2 % 4 == 0 &&
+                 pc.vs % 4 == 0 && pc.vnb1 % 4 == 0 && pc.vnb2 % 4 == 0;
+    ds.n_spec = 1;
     pc.ys = ynb[0], pc.ynb1 = ynb[1];
     return gl_vk_record_dispatch(d, &ds);
 }
