@@ -11,6 +11,9 @@
 int cmd_run(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_devices(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
 
 /* Argument parsing: `arg_value` returns argv[i+1] and advances i, or prints an error. */
 const char *cli_value(int argc, char **argv, int *i);

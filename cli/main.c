@@ -17,6 +17,12 @@ static void usage(FILE *f) {
             "            [--dump-logits FILE] [--ignore-eos] [-v]\n"
             "            generate text; prints tokens/s of prompt and generation on stderr\n"
             "  tokenize  -m MODEL -p TEXT [--bos] [--special]   print the token ids\n"
+            "  bench     (-m MODEL | --synthetic SHAPE:TYPE) [-p 128] [-n 32] [-r R] [-t T]\n"
+            "            [-o md|csv|json] [--backends cpu,vulkan]\n"
+            "            prefill and decode tokens/s, one row per backend (llama-bench style)\n"
+            "  perplexity -m MODEL -f TEXT [-c N_CTX] [-b N_BATCH] [-t T] [--chunks N] [--backend B]\n"
+            "            perplexity over a text, chunked as llama.cpp's perplexity\n"
+            "  quantize  IN.gguf OUT.gguf TYPE   an f32/f16/bf16 model to TYPE (q8_0, q4_0, q4_k ...)\n"
             "  devices   list the backends and devices (for the CPU, the SIMD features found)\n"
             "  version   print the version\n"
             "\n"
@@ -33,6 +39,9 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "run") == 0) return cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "tokenize") == 0) return cmd_tokenize(argc - 2, argv + 2);
     if (strcmp(cmd, "devices") == 0) return cmd_devices(argc - 2, argv + 2);
+    if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
+    if (strcmp(cmd, "perplexity") == 0) return cmd_perplexity(argc - 2, argv + 2);
+    if (strcmp(cmd, "quantize") == 0) return cmd_quantize(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("glint %s\n", glint_version());
         return 0;
