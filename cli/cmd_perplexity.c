@@ -118,11 +118,11 @@ int cmd_perplexity(int argc, char **argv) {
     rc = 1;
 
     size_t n_tok = 0;
-    glint_model_tokenize(m, text, text_len, false, false, NULL, 0, &n_tok);
+    glint_model_tokenize(m, text, text_len, true, false, NULL, 0, &n_tok);
     toks = malloc((n_tok ? n_tok : 1) * sizeof *toks);
     chunk = malloc((size_t)o.n_ctx * sizeof *chunk);
     if (!toks || !chunk ||
-        glint_model_tokenize(m, text, text_len, false, false, toks, n_tok, &n_tok) != GLINT_OK) {
+        glint_model_tokenize(m, text, text_len, true, false, toks, n_tok, &n_tok) != GLINT_OK) {
         fprintf(stderr, "glint perplexity: cannot tokenize %s\n", o.file);
         goto done;
     }
