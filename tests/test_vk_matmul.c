@@ -120,7 +120,7 @@ static mm_err run_case(gl_backend *vk, glint_type type, const mm_case *c, uint64
     free(wf);
 
     const int64_t ne_w[2] = {k, m}, ne_a[2] = {k, n}, ne_d[2] = {m, n};
-    gl_tensor tw, ta, td;
+    gl_tensor tw = {0}, ta = {0}, td = {0};
     gl_tensor_init(&tw, type, 2, ne_w);
     gl_tensor_init(&ta, GLINT_TYPE_F32, 2, ne_a);
     gl_tensor_init(&td, GLINT_TYPE_F32, 2, ne_d);

@@ -135,7 +135,7 @@ static void run_tier(const char *disable, bool *skip) {
         fill_random(t, w, bytes, &rng);
         for (int r = 0; r < ROWS; r++) tr->to_float(w + (size_t)r * row, want + (size_t)r * K, K);
 
-        gl_tensor tw, ta, td;
+        gl_tensor tw = {0}, ta = {0}, td = {0};
         const int64_t ne_w[2] = {K, ROWS}, ne_a[2] = {K, K}, ne_d[2] = {ROWS, K};
         gl_tensor_init(&tw, t, 2, ne_w);
         gl_tensor_init(&ta, GLINT_TYPE_F32, 2, ne_a);

@@ -1,4 +1,6 @@
 #version 450
+#extension GL_EXT_control_flow_attributes : require
+#define TYPES_UNROLL 1
 /* MUL_MAT, tiled (n > MV_COLS): a workgroup of 64 invocations computes 64 rows x MM_COLS
  * columns of dst, one row per invocation. Weights go straight from memory to registers (no
  * shared-memory staging: Mali has no dedicated local memory); the activation tile of the
@@ -19,7 +21,7 @@ void main() {
     const uint row = p.w_off + r * p.w_row;
 
     float acc[MM_COLS];
-    for (uint j = 0u; j < MM_COLS; j++) acc[j] = 0.0;
+    UNROLL for (uint j = 0u; j < MM_COLS; j++) acc[j] = 0.0;
     float v[32];
     for (uint u = 0u; u < p.units; u++) {
         barrier();
@@ -30,15 +32,15 @@ void main() {
         barrier();
         if (live) {
             DEQ(row, u, v);
-            for (uint j = 0u; j < MM_COLS; j++) {
+            UNROLL for (uint j = 0u; j < MM_COLS; j++) {
                 float s = 0.0;
-                for (uint i = 0u; i < 32u; i++) s += v[i] * tile[j * 32u + i];
+                UNROLL for (uint i = 0u; i < 32u; i++) s += v[i] * tile[j * 32u + i];
                 acc[j] += s;
             }
         }
     }
     if (!live) return;
-    for (uint j = 0u; j < MM_COLS; j++) {
+    UNROLL for (uint j = 0u; j < MM_COLS; j++) {
         if (c0 + j < p.n) D[p.d_off + (c0 + j) * p.d_stride + r] = acc[j];
     }
 }

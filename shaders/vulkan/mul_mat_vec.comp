@@ -1,4 +1,7 @@
 #version 450
+#extension GL_EXT_control_flow_attributes : require
+#define TYPES_UNROLL 1
+
 /* MUL_MAT, matrix x vector (n <= MV_COLS): one workgroup per row of w; the invocations split
  * k in units of 32 values (adjacent invocations read adjacent blocks) and each unit, dequantized
  * once, is dotted with every column. Partial sums are reduced with subgroup adds
@@ -32,13 +35,14 @@ void main() {
             if (j >= p.n) break;
             const uint ab = a0 + j * p.a_stride;
             float s = 0.0;
-            for (uint i = 0u; i < 32u; i++) s += v[i] * A[ab + i];
+            UNROLL for (uint i = 0u; i < 32u; i++) s += v[i] * A[ab + i];
             acc[j] += s;
         }
     }
 
 #if USE_SUBGROUP
     for (uint j = 0u; j < MV_COLS; j++) {
+        if (j >= p.n) break; /* uniform */
         const float s = subgroupAdd(acc[j]);
         if (subgroupElect()) red[j * WG + gl_SubgroupID] = s;
     }
@@ -49,11 +53,17 @@ void main() {
         D[p.d_off + t * p.d_stride + r] = s;
     }
 #else
-    for (uint j = 0u; j < MV_COLS; j++) red[j * WG + t] = acc[j];
+    for (uint j = 0u; j < MV_COLS; j++) {
+        if (j >= p.n) break;
+        red[j * WG + t] = acc[j];
+    }
     barrier();
     for (uint h = WG / 2u; h > 0u; h >>= 1) {
         if (t < h) {
-            for (uint j = 0u; j < MV_COLS; j++) red[j * WG + t] += red[j * WG + t + h];
+            for (uint j = 0u; j < MV_COLS; j++) {
+                if (j >= p.n) break;
+                red[j * WG + t] += red[j * WG + t + h];
+            }
         }
         barrier();
     }

@@ -16,6 +16,14 @@
 #error "define WBUF (a uint[] storage array) before including types.glsl"
 #endif
 
+/* Constant-trip loops are unrolled where the includer enabled GL_EXT_control_flow_attributes
+ * (and defined TYPES_UNROLL): the 32 values then live in registers, not in indexed memory. */
+#ifdef TYPES_UNROLL
+#define UNROLL [[unroll]]
+#else
+#define UNROLL
+#endif
+
 /* Values per unit of work, for every type. */
 #define UNIT 32u
 
@@ -93,12 +101,12 @@ int s8(uint w, uint b) {
 
 void deq_f32(uint row, uint u, out float v[32]) {
     const uint w0 = (row >> 2) + u * 32u; /* f32 rows are 4-byte aligned */
-    for (uint i = 0u; i < 32u; i++) v[i] = uintBitsToFloat(WBUF[w0 + i]);
+    UNROLL for (uint i = 0u; i < 32u; i++) v[i] = uintBitsToFloat(WBUF[w0 + i]);
 }
 
 void deq_f16(uint row, uint u, out float v[32]) {
     const uint o = row + u * 64u;
-    for (uint i = 0u; i < 16u; i++) {
+    UNROLL for (uint i = 0u; i < 16u; i++) {
         const vec2 h = unpackHalf2x16(ld32(o + 4u * i));
         v[2u * i] = h.x;
         v[2u * i + 1u] = h.y;
@@ -107,7 +115,7 @@ void deq_f16(uint row, uint u, out float v[32]) {
 
 void deq_bf16(uint row, uint u, out float v[32]) {
     const uint o = row + u * 64u;
-    for (uint i = 0u; i < 16u; i++) {
+    UNROLL for (uint i = 0u; i < 16u; i++) {
         const uint w = ld32(o + 4u * i);
         v[2u * i] = uintBitsToFloat(w << 16);
         v[2u * i + 1u] = uintBitsToFloat(w & 0xffff0000u);
@@ -117,9 +125,9 @@ void deq_bf16(uint row, uint u, out float v[32]) {
 void deq_q4_0(uint row, uint u, out float v[32]) {
     const uint b = row + u * block_q4_0_size;
     const float d = ldh(b + block_q4_0_d);
-    for (uint i = 0u; i < 4u; i++) {
+    UNROLL for (uint i = 0u; i < 4u; i++) {
         const uint w = ld32(b + block_q4_0_qs + 4u * i);
-        for (uint k = 0u; k < 4u; k++) {
+        UNROLL for (uint k = 0u; k < 4u; k++) {
             const uint q = (w >> (8u * k)) & 0xffu;
             v[4u * i + k] = float(int(q & 0xfu) - 8) * d;
             v[4u * i + k + 16u] = float(int(q >> 4) - 8) * d;
@@ -130,9 +138,9 @@ void deq_q4_0(uint row, uint u, out float v[32]) {
 void deq_q4_1(uint row, uint u, out float v[32]) {
     const uint b = row + u * block_q4_1_size;
     const float d = ldh(b + block_q4_1_d), m = ldh(b + block_q4_1_m);
-    for (uint i = 0u; i < 4u; i++) {
+    UNROLL for (uint i = 0u; i < 4u; i++) {
         const uint w = ld32(b + block_q4_1_qs + 4u * i);
-        for (uint k = 0u; k < 4u; k++) {
+        UNROLL for (uint k = 0u; k < 4u; k++) {
             const uint q = (w >> (8u * k)) & 0xffu;
             precise float y0 = float(q & 0xfu) * d + m;
             precise float y1 = float(q >> 4) * d + m;
@@ -146,9 +154,9 @@ void deq_q5_0(uint row, uint u, out float v[32]) {
     const uint b = row + u * block_q5_0_size;
     const float d = ldh(b + block_q5_0_d);
     const uint qh = ld32(b + block_q5_0_qh);
-    for (uint i = 0u; i < 4u; i++) {
+    UNROLL for (uint i = 0u; i < 4u; i++) {
         const uint w = ld32(b + block_q5_0_qs + 4u * i);
-        for (uint k = 0u; k < 4u; k++) {
+        UNROLL for (uint k = 0u; k < 4u; k++) {
             const uint j = 4u * i + k, q = (w >> (8u * k)) & 0xffu;
             const uint q0 = (q & 0xfu) | (((qh >> j) & 1u) << 4);
             const uint q1 = (q >> 4) | (((qh >> (j + 16u)) & 1u) << 4);
@@ -162,9 +170,9 @@ void deq_q5_1(uint row, uint u, out float v[32]) {
     const uint b = row + u * block_q5_1_size;
     const float d = ldh(b + block_q5_1_d), m = ldh(b + block_q5_1_m);
     const uint qh = ld32(b + block_q5_1_qh);
-    for (uint i = 0u; i < 4u; i++) {
+    UNROLL for (uint i = 0u; i < 4u; i++) {
         const uint w = ld32(b + block_q5_1_qs + 4u * i);
-        for (uint k = 0u; k < 4u; k++) {
+        UNROLL for (uint k = 0u; k < 4u; k++) {
             const uint j = 4u * i + k, q = (w >> (8u * k)) & 0xffu;
             const uint q0 = (q & 0xfu) | (((qh >> j) & 1u) << 4);
             const uint q1 = (q >> 4) | (((qh >> (j + 16u)) & 1u) << 4);
@@ -179,9 +187,9 @@ void deq_q5_1(uint row, uint u, out float v[32]) {
 void deq_q8_0(uint row, uint u, out float v[32]) {
     const uint b = row + u * block_q8_0_size;
     const float d = ldh(b + block_q8_0_d);
-    for (uint i = 0u; i < 8u; i++) {
+    UNROLL for (uint i = 0u; i < 8u; i++) {
         const uint w = ld32(b + block_q8_0_qs + 4u * i);
-        for (uint k = 0u; k < 4u; k++) v[4u * i + k] = float(s8(w, k)) * d;
+        UNROLL for (uint k = 0u; k < 4u; k++) v[4u * i + k] = float(s8(w, k)) * d;
     }
 }
 
@@ -201,9 +209,9 @@ void deq_q4_k(uint row, uint u, out float v[32]) {
     precise float ds = d * float(sm.x);
     precise float dm = dmin * float(sm.y);
     const uint qs = b + block_q4_k_qs + 32u * (j >> 1), sh = 4u * (j & 1u);
-    for (uint i = 0u; i < 8u; i++) {
+    UNROLL for (uint i = 0u; i < 8u; i++) {
         const uint w = ld32(qs + 4u * i) >> sh;
-        for (uint k = 0u; k < 4u; k++) {
+        UNROLL for (uint k = 0u; k < 4u; k++) {
             precise float y = ds * float((w >> (8u * k)) & 0xfu) - dm;
             v[4u * i + k] = y;
         }
@@ -217,10 +225,10 @@ void deq_q5_k(uint row, uint u, out float v[32]) {
     precise float ds = d * float(sm.x);
     precise float dm = dmin * float(sm.y);
     const uint qs = b + block_q5_k_qs + 32u * (j >> 1), sh = 4u * (j & 1u);
-    for (uint i = 0u; i < 8u; i++) {
+    UNROLL for (uint i = 0u; i < 8u; i++) {
         const uint w = ld32(qs + 4u * i) >> sh;
         const uint h = ld32(b + block_q5_k_qh + 4u * i) >> j;
-        for (uint k = 0u; k < 4u; k++) {
+        UNROLL for (uint k = 0u; k < 4u; k++) {
             const uint q = ((w >> (8u * k)) & 0xfu) | (((h >> (8u * k)) & 1u) << 4);
             precise float y = ds * float(q) - dm;
             v[4u * i + k] = y;
@@ -239,10 +247,10 @@ void deq_q6_k(uint row, uint u, out float v[32]) {
     precise float ds1 = d * float(s8(sc, 1u));
     const uint ql = b + block_q6_k_ql + 64u * h + 32u * (kq & 1u), lsh = 4u * (kq >> 1);
     const uint qh = b + block_q6_k_qh + 32u * h, hsh = 2u * kq;
-    for (uint i = 0u; i < 8u; i++) {
+    UNROLL for (uint i = 0u; i < 8u; i++) {
         const uint wl = ld32(ql + 4u * i) >> lsh;
         const uint wh = ld32(qh + 4u * i) >> hsh;
-        for (uint k = 0u; k < 4u; k++) {
+        UNROLL for (uint k = 0u; k < 4u; k++) {
             const int q = int(((wl >> (8u * k)) & 0xfu) | (((wh >> (8u * k)) & 3u) << 4)) - 32;
             precise float y = (i < 4u ? ds0 : ds1) * float(q);
             v[4u * i + k] = y;
