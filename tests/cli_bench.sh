@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# glint bench on the tiny synthetic model: one row per available backend (cpu; vulkan when a
+# device exists, lavapipe included through GLINT_VK_ALLOW_CPU=1) in md, csv and json; json
+# parses, has every field, finite positive speeds and one object per md row; progress on
+# stderr only; bad options refused. Usage: cli_bench.sh GLINT MODELS_DIR
+set -u
+glint=$1
+fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+check() { if [ "$2" -ne 0 ]; then echo "FAIL: $1"; fail=1; else echo "ok: $1"; fi; }
+export GLINT_VK_ALLOW_CPU=1 GLINT_VK_VALIDATE=1
+export GLINT_CACHE_DIR=${GLINT_TEST_CACHE:-$tmp/cache}
+bench() { "$glint" bench --synthetic tiny:q4_0 -r 2 -p 16 -n 8 -t 2 "$@"; }
+
+if "$glint" devices 2>/dev/null | grep -q "^vulkan: no device"; then
+  want="cpu"; echo "note: no Vulkan device here; only the cpu row is expected"
+else
+  want="cpu vulkan"
+fi
+n_want=$(echo $want | wc -w)
+
+bench >"$tmp/md.txt" 2>"$tmp/md.err"; rc=$?
+cat "$tmp/md.txt"
+rows=$(grep '^| synthetic-tiny-q4_0 ' "$tmp/md.txt" | awk -F'|' '{gsub(/ /, "", $3); printf "%s ", $3}')
+[ $rc -eq 0 ] && [ "$rows" = "$want " ]
+check "md: one row per backend ($rows, want $want) (rc $rc)" $?
+grep -q "^| model .* pp 16 t/s .* tg 8 t/s |$" "$tmp/md.txt"; check "md: header names pp 16 and tg 8" $?
+# every row: size in MiB, params in M, two 'mean ± sd' speeds above zero
+bad=$(grep '^| synthetic' "$tmp/md.txt" | grep -cvE 'MiB \| +[0-9.]+ M \| .*\| +[0-9]*[1-9][0-9]*\.[0-9]+ ± [0-9.]+ \| +[0-9]*[1-9][0-9]*\.[0-9]+ ± [0-9.]+ \|$')
+check "md: every row has size, params and two positive mean ± sd speeds ($bad bad)" $bad
+grep -q "warm-up" "$tmp/md.err" && ! grep -q "warm-up\|run 1/2" "$tmp/md.txt"
+check "progress on stderr, not stdout" $?
+! grep -qi "validation" "$tmp/md.err"; check "validation silent" $?
+
+bench -o json >"$tmp/out.json" 2>/dev/null; rc=$?
+if command -v python3 >/dev/null; then
+  python3 - "$tmp/out.json" "$want" <<'PY'
+import json, math, sys
+rows = json.load(open(sys.argv[1]))
+want = sys.argv[2].split()
+assert isinstance(rows, list), "not an array"
+assert [r["backend"] for r in rows] == want, ("backends", [r["backend"] for r in rows], want)
+for r in rows:
+    for k in ("model", "backend", "size_bytes", "params", "n_threads", "n_prompt", "n_gen", "reps",
+              "pp_tps_mean", "pp_tps_sd", "tg_tps_mean", "tg_tps_sd"):
+        assert k in r, ("missing", k, r)
+    assert r["model"] == "synthetic-tiny-q4_0" and r["n_prompt"] == 16 and r["n_gen"] == 8, r
+    assert r["reps"] == 2 and r["n_threads"] == 2 and r["size_bytes"] > 0 and r["params"] > 0, r
+    for k in ("pp_tps_mean", "tg_tps_mean"):
+        assert math.isfinite(r[k]) and r[k] > 0, (k, r[k])
+    for k in ("pp_tps_sd", "tg_tps_sd"):
+        assert math.isfinite(r[k]) and r[k] >= 0, (k, r[k])
+PY
+  ok=$?
+else
+  n=$(grep -c '"pp_tps_mean": [0-9]*[1-9][0-9]*\.[0-9]*, "pp_tps_sd": [0-9.]*, "tg_tps_mean": [0-9]*[1-9][0-9]*\.[0-9]*, "tg_tps_sd": [0-9.]*}' "$tmp/out.json")
+  head -c1 "$tmp/out.json" | grep -q '\[' && [ "$n" -eq "$n_want" ]; ok=$?
+fi
+[ $ok -ne 0 ] && cat "$tmp/out.json"
+check "json: parses, one object per backend, every field, finite positive speeds (rc $rc)" $(( ok + rc ))
+
+bench -o csv >"$tmp/out.csv" 2>/dev/null; rc=$?
+head -1 "$tmp/out.csv" | grep -q '^model,backend,size_bytes,params,n_threads,n_prompt,n_gen,reps,pp_tps_mean,pp_tps_sd,tg_tps_mean,tg_tps_sd$'
+hdr=$?
+rows=$(tail -n +2 "$tmp/out.csv" | awk -F, '$9 > 0 && $11 > 0 && $10 >= 0 && $12 >= 0 { printf "%s ", $2 }')
+[ $rc -eq 0 ] && [ $hdr -eq 0 ] && [ "$rows" = "$want " ]
+check "csv: header and one row per backend with positive speeds ($rows)" $?
+
+bench --backends cpu -p 0 -o csv >"$tmp/cpu.csv" 2>/dev/null; rc=$?
+[ $rc -eq 0 ] && [ "$(wc -l <"$tmp/cpu.csv")" -eq 2 ] && tail -1 "$tmp/cpu.csv" | grep -q ',cpu,.*,,,[0-9.]*,[0-9.]*$'
+check "--backends cpu -p 0: one cpu row, the pp columns empty (rc $rc)" $?
+
+for bad in "-o xml" "--backends cpu,gpu" "-r 0" "-p 0 -n 0"; do
+  bench $bad >"$tmp/bad.out" 2>"$tmp/bad.err"; rc=$?
+  [ $rc -eq 2 ] && [ ! -s "$tmp/bad.out" ] && [ -s "$tmp/bad.err" ]
+  check "bad option '$bad': exit $rc with a message: $(head -1 "$tmp/bad.err")" $?
+done
+"$glint" bench -m "$tmp/none.gguf" >/dev/null 2>"$tmp/bad.err"; rc=$?
+[ $rc -ne 0 ] && grep -q "none.gguf" "$tmp/bad.err"
+check "missing model: exit $rc with a message" $?
+exit $fail
