@@ -169,8 +169,8 @@ glint_status gl_plan_static(int n_layer, int n_backend, int gpu, int cpu, gl_pla
     return gl_plan_uniform(n_layer, n_backend, gpu >= 0 ? gpu : cpu, out, err);
 }
 
-glint_status gl_plan_from_gpu_layers(int n_layer, int n_backend, int n_gpu_layers, int gpu,
-                                     int cpu, gl_plan *out, gl_err *err) {
+glint_status gl_plan_from_gpu_layers(int n_layer, int n_backend, int n_gpu_layers, int gpu, int cpu,
+                                     gl_plan *out, gl_err *err) {
     glint_status st = check_counts(n_backend, n_layer, err);
     if (st != GLINT_OK) return st;
     if (gpu < 0 || gpu >= n_backend || cpu < 0 || cpu >= n_backend)
@@ -195,11 +195,10 @@ void gl_plan_describe(const gl_plan *p, char *buf, size_t cap) {
     int start = 0;
     for (int l = 1; l <= p->n_layer; l++) {
         if (l < p->n_layer && p->backend[l] == p->backend[start]) continue;
-        int w = start == l - 1
-                    ? snprintf(buf + used, cap - used, " %d:%d", start,
-                               p->backend[start])
-                    : snprintf(buf + used, cap - used, " %d-%d:%d", start,
-                               l - 1, p->backend[start]);
+        int w =
+            start == l - 1
+                ? snprintf(buf + used, cap - used, " %d:%d", start, p->backend[start])
+                : snprintf(buf + used, cap - used, " %d-%d:%d", start, l - 1, p->backend[start]);
         if (w < 0 || (size_t)w >= cap - used) return; /* truncated text is still a prefix */
         used += (size_t)w;
         start = l;

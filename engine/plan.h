@@ -18,8 +18,8 @@
 #include "common.h"
 
 #define GL_PLAN_MAX_BACKENDS 4
-#define GL_PLAN_MAX_LAYERS 256
-#define GL_PLAN_DEVICE_MAX 160 /* bytes of one backend's identity string, NUL included */
+#define GL_PLAN_MAX_LAYERS   256
+#define GL_PLAN_DEVICE_MAX   160 /* bytes of one backend's identity string, NUL included */
 
 typedef enum gl_plan_phase {
     GL_PLAN_PHASE_PREFILL,
@@ -29,10 +29,10 @@ typedef enum gl_plan_phase {
 
 /* One phase's measured costs. Fill with gl_plan_costs_init, then set entries directly. */
 typedef struct gl_plan_costs {
-    int n_backend;                                 /* 1 .. GL_PLAN_MAX_BACKENDS */
-    int n_layer;                                   /* 1 .. GL_PLAN_MAX_LAYERS */
-    double embed[GL_PLAN_MAX_BACKENDS];            /* embedding on backend b */
-    double head[GL_PLAN_MAX_BACKENDS];             /* output norm + logits on backend b */
+    int n_backend;                                          /* 1 .. GL_PLAN_MAX_BACKENDS */
+    int n_layer;                                            /* 1 .. GL_PLAN_MAX_LAYERS */
+    double embed[GL_PLAN_MAX_BACKENDS];                     /* embedding on backend b */
+    double head[GL_PLAN_MAX_BACKENDS];                      /* output norm + logits on backend b */
     double layer[GL_PLAN_MAX_BACKENDS][GL_PLAN_MAX_LAYERS]; /* [b][l] */
     /* [boundary][from][to]: activations handed over just before layer `boundary` (n_layer:
      * before the head). The diagonal is never used; 0 where both sides share memory. */
@@ -41,11 +41,11 @@ typedef struct gl_plan_costs {
 
 typedef struct gl_plan {
     int n_layer;
-    int n_backend;        /* backends the indices below refer to */
-    uint8_t embed;        /* backend of the embedding */
-    uint8_t head;         /* backend of output norm + logits */
+    int n_backend;                       /* backends the indices below refer to */
+    uint8_t embed;                       /* backend of the embedding */
+    uint8_t head;                        /* backend of output norm + logits */
     uint8_t backend[GL_PLAN_MAX_LAYERS]; /* backend of layer l */
-    double cost;          /* predicted, in the cost table's unit; 0 for a static plan */
+    double cost; /* predicted, in the cost table's unit; 0 for a static plan */
 } gl_plan;
 
 /* All costs 0 (and every move 0). INVALID_ARGUMENT when a count is out of range. */
@@ -72,8 +72,8 @@ glint_status gl_plan_static(int n_layer, int n_backend, int gpu, int cpu, gl_pla
 
 /* --gpu-layers N: layers 0 .. N-1 on `gpu`, the rest on `cpu` (N is clamped to 0 .. n_layer).
  * The embedding sits with layer 0 and the head with the last layer, so neither adds a copy. */
-glint_status gl_plan_from_gpu_layers(int n_layer, int n_backend, int n_gpu_layers, int gpu,
-                                     int cpu, gl_plan *out, gl_err *err);
+glint_status gl_plan_from_gpu_layers(int n_layer, int n_backend, int n_gpu_layers, int gpu, int cpu,
+                                     gl_plan *out, gl_err *err);
 
 /* "embed:1 0-1:1 2-4:0 head:0": ranges of layers and their backend index, for logs. */
 void gl_plan_describe(const gl_plan *p, char *buf, size_t cap);
@@ -114,8 +114,7 @@ glint_status gl_plan_cache_path(const char *dir, const gl_plan_key *key, char *b
                                 gl_err *err);
 
 /* JSON text of a record; caller frees *out with free(). */
-glint_status gl_plan_record_to_json(const gl_plan_record *r, char **out, size_t *len,
-                                    gl_err *err);
+glint_status gl_plan_record_to_json(const gl_plan_record *r, char **out, size_t *len, gl_err *err);
 /* Parses exactly what gl_plan_record_to_json writes (whitespace aside); INVALID_FILE with the
  * reason for anything else. `out` is unspecified on failure. */
 glint_status gl_plan_record_from_json(const char *text, size_t len, gl_plan_record *out,

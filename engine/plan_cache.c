@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #define PLAN_FORMAT_NAME "glint-plan"
-#define PLAN_FILE_MAX (8u << 20) /* far above the largest record (~1 MiB) */
+#define PLAN_FILE_MAX    (8u << 20) /* far above the largest record (~1 MiB) */
 
 static const char *const k_phase_name[GL_PLAN_PHASE_COUNT] = {"prefill", "decode"};
 
@@ -171,8 +171,7 @@ static void write_costs(jw *w, const gl_plan_costs *c) {
     jw_s(w, "\n      ]\n    }");
 }
 
-glint_status gl_plan_record_to_json(const gl_plan_record *r, char **out, size_t *len,
-                                    gl_err *err) {
+glint_status gl_plan_record_to_json(const gl_plan_record *r, char **out, size_t *len, gl_err *err) {
     if (out) *out = NULL;
     if (!r || !out) return gl_fail(err, GLINT_ERROR_INVALID_ARGUMENT, "plan record: NULL");
     glint_status st = check_record(r, err);
@@ -271,12 +270,26 @@ static bool jr_string(jr *r, char *buf, size_t cap) {
             if (r->p >= r->end) return jr_fail(r, "escape");
             char e = *r->p++;
             switch (e) {
-            case '"': case '\\': case '/': c = e; break;
-            case 'n': c = '\n'; break;
-            case 't': c = '\t'; break;
-            case 'r': c = '\r'; break;
-            case 'b': c = '\b'; break;
-            case 'f': c = '\f'; break;
+            case '"':
+            case '\\':
+            case '/':
+                c = e;
+                break;
+            case 'n':
+                c = '\n';
+                break;
+            case 't':
+                c = '\t';
+                break;
+            case 'r':
+                c = '\r';
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'f':
+                c = '\f';
+                break;
             case 'u': {
                 if (r->end - r->p < 4) return jr_fail(r, "\\uXXXX");
                 int v = 0;
@@ -290,7 +303,8 @@ static bool jr_string(jr *r, char *buf, size_t cap) {
                 c = (char)v;
                 break;
             }
-            default: return jr_fail(r, "a known escape");
+            default:
+                return jr_fail(r, "a known escape");
             }
         }
         if (n + 1 >= cap) return jr_fail(r, "a shorter string");
@@ -392,9 +406,8 @@ static bool read_plan(jr *r, gl_plan *p, int nb, int nl) {
     p->n_layer = nl;
     int e = 0, h = 0;
     if (!jr_lit(r, "{") || !jr_key(r, "cost") || !jr_num(r, &p->cost) || !jr_lit(r, ",") ||
-        !jr_key(r, "embed") || !jr_int(r, &e, 0, nb - 1) || !jr_lit(r, ",") ||
-        !jr_key(r, "head") || !jr_int(r, &h, 0, nb - 1) || !jr_lit(r, ",") ||
-        !jr_key(r, "layers") || !jr_lit(r, "["))
+        !jr_key(r, "embed") || !jr_int(r, &e, 0, nb - 1) || !jr_lit(r, ",") || !jr_key(r, "head") ||
+        !jr_int(r, &h, 0, nb - 1) || !jr_lit(r, ",") || !jr_key(r, "layers") || !jr_lit(r, "["))
         return false;
     p->embed = (uint8_t)e;
     p->head = (uint8_t)h;
@@ -408,17 +421,16 @@ static bool read_plan(jr *r, gl_plan *p, int nb, int nl) {
 
 static bool read_costs(jr *r, gl_plan_costs *c, int nb, int nl) {
     gl_plan_costs_init(c, nb, nl, NULL); /* counts already checked */
-    if (!jr_lit(r, "{") || !jr_key(r, "embed") || !jr_nums(r, c->embed, nb) ||
-        !jr_lit(r, ",") || !jr_key(r, "head") || !jr_nums(r, c->head, nb) || !jr_lit(r, ",") ||
-        !jr_key(r, "layers") || !jr_lit(r, "["))
+    if (!jr_lit(r, "{") || !jr_key(r, "embed") || !jr_nums(r, c->embed, nb) || !jr_lit(r, ",") ||
+        !jr_key(r, "head") || !jr_nums(r, c->head, nb) || !jr_lit(r, ",") || !jr_key(r, "layers") ||
+        !jr_lit(r, "["))
         return false;
     for (int l = 0; l < nl; l++) {
         double row[GL_PLAN_MAX_BACKENDS];
         if ((l && !jr_lit(r, ",")) || !jr_nums(r, row, nb)) return false;
         for (int b = 0; b < nb; b++) c->layer[b][l] = row[b];
     }
-    if (!jr_lit(r, "]") || !jr_lit(r, ",") || !jr_key(r, "move") || !jr_lit(r, "["))
-        return false;
+    if (!jr_lit(r, "]") || !jr_lit(r, ",") || !jr_key(r, "move") || !jr_lit(r, "[")) return false;
     for (int i = 0; i <= nl; i++) {
         if ((i && !jr_lit(r, ",")) || !jr_lit(r, "[")) return false;
         for (int a = 0; a < nb; a++)
@@ -438,8 +450,8 @@ glint_status gl_plan_record_from_json(const char *text, size_t len, gl_plan_reco
     if (!jr_lit(&r, "{") || !jr_key(&r, "format") || !jr_string(&r, name, sizeof name))
         return GLINT_ERROR_INVALID_FILE;
     if (strcmp(name, PLAN_FORMAT_NAME) != 0)
-        return gl_fail(err, GLINT_ERROR_INVALID_FILE, "plan file: format \"%s\", not \"%s\"",
-                       name, PLAN_FORMAT_NAME);
+        return gl_fail(err, GLINT_ERROR_INVALID_FILE, "plan file: format \"%s\", not \"%s\"", name,
+                       PLAN_FORMAT_NAME);
     if (!jr_lit(&r, ",") || !jr_key(&r, "version") || !jr_int(&r, &version, 0, 1 << 30))
         return GLINT_ERROR_INVALID_FILE;
     if (version != GL_PLAN_FORMAT_VERSION)
@@ -519,8 +531,7 @@ glint_status gl_plan_file_write(const char *path, const gl_plan_record *r, gl_er
     }
     FILE *f = fopen(tmp, "wb");
     if (!f) {
-        st = gl_fail(err, GLINT_ERROR_IO, "plan file: cannot create %s: %s", tmp,
-                     strerror(errno));
+        st = gl_fail(err, GLINT_ERROR_IO, "plan file: cannot create %s: %s", tmp, strerror(errno));
         free(text);
         return st;
     }
@@ -549,8 +560,8 @@ glint_status gl_plan_file_read(const char *path, gl_plan_record *out, gl_err *er
     while (buf) {
         if (len == cap) {
             if (cap >= PLAN_FILE_MAX) {
-                st = gl_fail(err, GLINT_ERROR_INVALID_FILE, "plan file: %s is over %u bytes",
-                             path, PLAN_FILE_MAX);
+                st = gl_fail(err, GLINT_ERROR_INVALID_FILE, "plan file: %s is over %u bytes", path,
+                             PLAN_FILE_MAX);
                 break;
             }
             char *b = realloc(buf, cap * 2);
@@ -561,8 +572,7 @@ glint_status gl_plan_file_read(const char *path, gl_plan_record *out, gl_err *er
         const size_t got = fread(buf + len, 1, cap - len, f);
         len += got;
         if (got == 0) {
-            if (ferror(f))
-                st = gl_fail(err, GLINT_ERROR_IO, "plan file: cannot read %s", path);
+            if (ferror(f)) st = gl_fail(err, GLINT_ERROR_IO, "plan file: cannot read %s", path);
             break;
         }
     }
@@ -646,8 +656,8 @@ glint_status gl_plan_cache_save(const char *dir, const gl_plan_record *r, gl_err
 
 static bool same_key(const gl_plan_key *want, const gl_plan_key *got, const char *path) {
     if (want->model_size != got->model_size || want->model_hash != got->model_hash) {
-        GL_LOGI("ignoring stale plan %s: it is for another model (size %llu, hash %016llx)",
-                path, (unsigned long long)got->model_size, (unsigned long long)got->model_hash);
+        GL_LOGI("ignoring stale plan %s: it is for another model (size %llu, hash %016llx)", path,
+                (unsigned long long)got->model_size, (unsigned long long)got->model_hash);
         return false;
     }
     if (want->n_backend != got->n_backend) {

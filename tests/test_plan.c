@@ -77,7 +77,8 @@ static void random_costs(gl_plan_costs *c, int nb, int nl, uint64_t *rng) {
     for (int b = 0; b < nb; b++) {
         c->embed[b] = rnd01(rng) < p_inf ? INFINITY : rnd01(rng);
         c->head[b] = rnd01(rng) < p_inf ? INFINITY : 10 * rnd01(rng);
-        for (int l = 0; l < nl; l++) c->layer[b][l] = rnd01(rng) < p_inf ? INFINITY : 10 * rnd01(rng);
+        for (int l = 0; l < nl; l++)
+            c->layer[b][l] = rnd01(rng) < p_inf ? INFINITY : 10 * rnd01(rng);
     }
     const bool per_boundary = gl_test_rand(rng) & 1;
     for (int a = 0; a < nb; a++) {
@@ -127,8 +128,8 @@ static void test_against_brute_force(void) {
                 CHECK_EQ_INT(p.n_backend, nb);
                 const double tol = 1e-9 * (1 + br.best);
                 CHECK_MSG(fabs(p.cost - br.best) <= tol,
-                          "B=%d L=%d trial %d: DP cost %.17g, brute force %.17g", nb, nl, t,
-                          p.cost, br.best);
+                          "B=%d L=%d trial %d: DP cost %.17g, brute force %.17g", nb, nl, t, p.cost,
+                          br.best);
                 const double rc = ref_cost(c, &p);
                 CHECK_MSG(rc == p.cost, "B=%d L=%d trial %d: reported %.17g, table sum %.17g", nb,
                           nl, t, p.cost, rc);
@@ -140,8 +141,8 @@ static void test_against_brute_force(void) {
                     n_unique++;
                     for (int s = 0; s < nl + 2; s++)
                         CHECK_MSG(plan_at(&p, s) == br.best_seq[s],
-                                  "B=%d L=%d trial %d stage %d: DP backend %d, brute force %d",
-                                  nb, nl, t, s, plan_at(&p, s), br.best_seq[s]);
+                                  "B=%d L=%d trial %d stage %d: DP backend %d, brute force %d", nb,
+                                  nl, t, s, plan_at(&p, s), br.best_seq[s]);
                 }
                 for (int l = 1; l < nl; l++)
                     if (p.backend[l] != p.backend[l - 1]) {
@@ -254,10 +255,10 @@ static void test_static_plans(void) {
         int n_layer, n_gpu, gpu, cpu;
         const char *want;
     } cases[] = {
-        {5, 0, 1, 0, "embed:0 0-4:0 head:0"},  {5, 2, 1, 0, "embed:1 0-1:1 2-4:0 head:0"},
+        {5, 0, 1, 0, "embed:0 0-4:0 head:0"},     {5, 2, 1, 0, "embed:1 0-1:1 2-4:0 head:0"},
         {5, 4, 1, 0, "embed:1 0-3:1 4:0 head:0"}, {5, 5, 1, 0, "embed:1 0-4:1 head:1"},
-        {5, 99, 1, 0, "embed:1 0-4:1 head:1"}, {5, -3, 1, 0, "embed:0 0-4:0 head:0"},
-        {1, 1, 0, 2, "embed:0 0:0 head:0"},    {3, 1, 2, 0, "embed:2 0:2 1-2:0 head:0"},
+        {5, 99, 1, 0, "embed:1 0-4:1 head:1"},    {5, -3, 1, 0, "embed:0 0-4:0 head:0"},
+        {1, 1, 0, 2, "embed:0 0:0 head:0"},       {3, 1, 2, 0, "embed:2 0:2 1-2:0 head:0"},
     };
     for (size_t i = 0; i < GL_ARRAY_LEN(cases); i++) {
         CHECK_STATUS(gl_plan_from_gpu_layers(cases[i].n_layer, 3, cases[i].n_gpu, cases[i].gpu,
@@ -361,8 +362,7 @@ static void expect_miss(const gl_plan_key *key, gl_plan_record *out, const char 
     const int w0 = g_warn, i0 = g_info;
     bool hit = true;
     glint_status st = gl_plan_cache_load(CACHE_DIR, key, out, &hit, NULL);
-    CHECK_MSG(st == GLINT_OK && !hit, "%s: status %s, hit %d", what, glint_status_string(st),
-              hit);
+    CHECK_MSG(st == GLINT_OK && !hit, "%s: status %s, hit %d", what, glint_status_string(st), hit);
     CHECK_MSG(g_warn + g_info - w0 - i0 == 1, "%s: %d messages", what, g_warn + g_info - w0 - i0);
 }
 
@@ -422,11 +422,21 @@ static void test_cache(void) {
         gl_plan_key k = r->key;
         const char *what = "";
         switch (change) {
-        case 0: k.model_size++, what = "model size"; break;
-        case 1: k.model_hash ^= 1ull << 40, what = "model hash"; break;
-        case 2: k.device[1][strlen(k.device[1]) - 3] ^= 1, what = "driver string"; break;
-        case 3: snprintf(k.device[0], GL_PLAN_DEVICE_MAX, "cpu:avx2:2t"), what = "cpu string"; break;
-        default: k.n_backend = 1, what = "backend count"; break;
+        case 0:
+            k.model_size++, what = "model size";
+            break;
+        case 1:
+            k.model_hash ^= 1ull << 40, what = "model hash";
+            break;
+        case 2:
+            k.device[1][strlen(k.device[1]) - 3] ^= 1, what = "driver string";
+            break;
+        case 3:
+            snprintf(k.device[0], GL_PLAN_DEVICE_MAX, "cpu:avx2:2t"), what = "cpu string";
+            break;
+        default:
+            k.n_backend = 1, what = "backend count";
+            break;
         }
         char other_path[1200];
         CHECK_STATUS(gl_plan_cache_path(CACHE_DIR, &k, other_path, sizeof other_path, NULL),
@@ -472,7 +482,8 @@ static void test_cache(void) {
         const size_t n = (size_t)(gl_test_rand(&rng) % 3000);
         char *g = malloc(n ? n : 1);
         for (size_t i = 0; i < n; i++)
-            g[i] = t % 2 ? (char)gl_test_rand(&rng) : "{}[]\",:0123456789.eE-+ nul"[gl_test_rand(&rng) % 26];
+            g[i] = t % 2 ? (char)gl_test_rand(&rng)
+                         : "{}[]\",:0123456789.eE-+ nul"[gl_test_rand(&rng) % 26];
         write_bytes(path, g, n);
         expect_miss(&r->key, got, "garbage");
         free(g);
@@ -502,39 +513,48 @@ static void test_cache(void) {
         bool ok;
     } cases[] = {
         {"\"prefill\": {\"cost\": 1.5, \"embed\": 0, \"head\": 1, \"layers\": [0, 1]}, "
-         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": null}",
+         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": "
+         "null}",
          true},
         {"\"prefill\": {\"cost\": 1.5, \"embed\": 0, \"head\": 1, \"layers\": [0, 2]}, "
-         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": null}",
+         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": "
+         "null}",
          false}, /* backend 2 of 2 */
         {"\"prefill\": {\"cost\": 1.5, \"embed\": 0, \"head\": 1, \"layers\": [0, 1, 1]}, "
-         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": null}",
+         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": "
+         "null}",
          false}, /* three layers of two */
         {"\"prefill\": {\"cost\": -1.5, \"embed\": 0, \"head\": 1, \"layers\": [0, 1]}, "
-         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": null}",
+         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": "
+         "null}",
          false}, /* negative cost */
         {"\"prefill\": {\"cost\": 1e999, \"embed\": 0, \"head\": 1, \"layers\": [0, 1]}, "
-         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": null}",
+         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": "
+         "null}",
          false}, /* overflowing number */
         {"\"prefill\": {\"cost\": 01, \"embed\": 0, \"head\": 1, \"layers\": [0, 1]}, "
-         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": null}",
+         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": "
+         "null}",
          false}, /* leading zero */
         {"\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, "
-         "\"prefill\": {\"cost\": 1.5, \"embed\": 0, \"head\": 1, \"layers\": [0, 1]}, \"costs\": null}",
+         "\"prefill\": {\"cost\": 1.5, \"embed\": 0, \"head\": 1, \"layers\": [0, 1]}, \"costs\": "
+         "null}",
          false}, /* keys out of order */
         {"\"prefill\": {\"cost\": 1.5, \"embed\": 0, \"head\": 1, \"layers\": [0, 1]}, "
-         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": null} x",
+         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": "
+         "null} x",
          false}, /* trailing bytes */
         {"\"prefill\": {\"cost\": inf, \"embed\": 0, \"head\": 1, \"layers\": [0, 1]}, "
-         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": null}",
+         "\"decode\": {\"cost\": 0, \"embed\": 1, \"head\": 1, \"layers\": [1, 1]}, \"costs\": "
+         "null}",
          false}, /* strtod would take it, JSON does not */
     };
     for (size_t i = 0; i < GL_ARRAY_LEN(cases); i++) {
         char text[1024];
         snprintf(text, sizeof text, "%s%s", head, cases[i].tail);
         glint_status st = gl_plan_record_from_json(text, strlen(text), got, &err);
-        CHECK_MSG((st == GLINT_OK) == cases[i].ok, "case %zu: %s (%s)", i,
-                  glint_status_string(st), err.msg);
+        CHECK_MSG((st == GLINT_OK) == cases[i].ok, "case %zu: %s (%s)", i, glint_status_string(st),
+                  err.msg);
     }
     /* Another format version is a miss reported at INFO, not a corrupt file. */
     {
