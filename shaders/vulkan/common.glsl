@@ -15,6 +15,13 @@ uint flat_invocation() {
     return flat_group() * WG + gl_LocalInvocationID.x;
 }
 
+// Row-wise grids: x counts blocks of WG * ROW_STEP values along a row, rows are spread over y and z
+// (the host uses gl_vkops_grid_rows()). Row index and position in the row:
+uint grid_row() {
+    return gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y;
+}
+#define ROW_STEP 4
+
 // Half i of an array of packed halves (no 16-bit storage needed).
 #define HALF_AT(arr, i) unpackHalf2x16((arr)[(i) >> 1] >> (((i) & 1u) * 16u)).x
 

@@ -17,26 +17,33 @@ layout(binding = 1) buffer Y { uint y[]; };
 layout(binding = 1) writeonly buffer Y { float y[]; };
 #endif
 layout(push_constant) uniform P {
-    uint ne0, ne1, ne2, n;
+    uint ne0, ne1, ne2, nrows;
     uint as_, anb1, anb2, anb3;
     uint ys, ynb1, ynb2, ynb3;
 } p;
 
 void main() {
-    const uint idx = flat_invocation();
-    if (idx >= p.n) return;
-    const uint i0 = idx % p.ne0, r = idx / p.ne0;
+    // one row per (y, z) workgroup: row offsets are uniform, values along x contiguous;
+    // each invocation does ROW_STEP values so small rows need few workgroups
+    const uint r = grid_row();
+    if (r >= p.nrows) return;
     const uint i1 = r % p.ne1, i2 = (r / p.ne1) % p.ne2, i3 = r / (p.ne1 * p.ne2);
-    const float x = a[p.as_ + i0 + i1 * p.anb1 + i2 * p.anb2 + i3 * p.anb3];
-    const uint o = p.ys + i0 + i1 * p.ynb1 + i2 * p.ynb2 + i3 * p.ynb3;
+    const uint ao = p.as_ + i1 * p.anb1 + i2 * p.anb2 + i3 * p.anb3;
+    const uint yo = p.ys + i1 * p.ynb1 + i2 * p.ynb2 + i3 * p.ynb3;
+    for (uint k = 0; k < ROW_STEP; k++) {
+        const uint i0 = gl_WorkGroupID.x * (WG * ROW_STEP) + k * WG + gl_LocalInvocationID.x;
+        if (i0 >= p.ne0) break;
+        const float x = a[ao + i0];
+        const uint o = yo + i0;
 #if defined(DST_F16) && defined(STORAGE16)
-    y[o] = float16_t(x);
+        y[o] = float16_t(x);
 #elif defined(DST_F16)
-    const uint sh = (o & 1u) * 16u;
-    const uint h = packHalf2x16(vec2(x, 0.0)) & 0xffffu;
-    atomicAnd(y[o >> 1], ~(0xffffu << sh));
-    atomicOr(y[o >> 1], h << sh);
+        const uint sh = (o & 1u) * 16u;
+        const uint h = packHalf2x16(vec2(x, 0.0)) & 0xffffu;
+        atomicAnd(y[o >> 1], ~(0xffffu << sh));
+        atomicOr(y[o >> 1], h << sh);
 #else
-    y[o] = x;
+        y[o] = x;
 #endif
+    }
 }

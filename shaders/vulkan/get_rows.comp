@@ -1,5 +1,5 @@
 #version 450
-// GET_ROWS: y[:, i] = w[:, ids[i]] as f32, one invocation per output value. The weight is
+// GET_ROWS: y[:, i] = w[:, ids[i]] as f32. The weight is
 // read as bytes of a uint array (no 8/16-bit storage needed; blocks are not word-aligned).
 // TYPE (specialization constant 0) is the glint_type number.
 #include "common.glsl"
@@ -77,12 +77,15 @@ float value(uint row, uint i) {
 }
 
 void main() {
-    const uint idx = flat_invocation();
-    if (idx >= p.total) return;
-    const uint i = idx % p.ne0, r = idx / p.ne0;
+    // one output row per (y, z) workgroup, ROW_STEP values per invocation along it
+    const uint r = grid_row();
+    if (r >= p.n) return;
     int id = ids[p.is_ + r];
     if (id < 0 || uint(id) >= p.n_rows) id = 0; // ids are validated by the session
     const uint row = uint(id) - p.row_lo;
     if (uint(id) < p.row_lo || row >= p.row_cnt) return; // another piece's row
-    y[p.ys + r * p.ynb1 + i] = value(p.ws + row * p.wnb1, i);
+    for (uint k = 0; k < ROW_STEP; k++) {
+        const uint i = gl_WorkGroupID.x * (WG * ROW_STEP) + k * WG + gl_LocalInvocationID.x;
+        if (i < p.ne0) y[p.ys + r * p.ynb1 + i] = value(p.ws + row * p.wnb1, i);
+    }
 }

@@ -3,7 +3,7 @@
 #include "vkops.h"
 
 typedef struct {
-    uint32_t ne0, ne1, ne2, n;
+    uint32_t ne0, ne1, ne2, nrows;
     uint32_t a[4], b[4], y[4];
 } binary_push;
 
@@ -16,8 +16,9 @@ bool gl_vkops_binary_supports(const gl_vk_device *d, const gl_node *n, bool broa
         !gl_vkops_same_shape(a, y) || b->ne[0] != a->ne[0])
         return false;
     if (!(gl_vkops_same_shape(a, b) || (broadcast && gl_vkops_nrows(b) == 1))) return false;
+    uint32_t grid[3];
     return gl_vkops_fits(d, a, 4) && gl_vkops_fits(d, b, 4) && gl_vkops_fits(d, y, 4) &&
-           gl_tensor_nelements(a) <= UINT32_MAX;
+           gl_vkops_grid_rows((uint64_t)a->ne[0], (uint64_t)gl_vkops_nrows(a), grid);
 }
 
 glint_status gl_vkops_binary_record(gl_vk_device *d, const gl_node *n, uint32_t op) {
@@ -25,7 +26,7 @@ glint_status gl_vkops_binary_record(gl_vk_device *d, const gl_node *n, uint32_t 
     binary_push pc = {.ne0 = (uint32_t)a->ne[0],
                       .ne1 = (uint32_t)a->ne[1],
                       .ne2 = (uint32_t)a->ne[2],
-                      .n = (uint32_t)gl_tensor_nelements(a)};
+                      .nrows = (uint32_t)gl_vkops_nrows(a)};
     gl_vk_dispatch ds = {.shader = GL_VK_SHADER_VK_BINARY,
                          .spec = {op},
                          .n_spec = 1,
@@ -38,7 +39,10 @@ glint_status gl_vkops_binary_record(gl_vk_device *d, const gl_node *n, uint32_t 
         (st = gl_vkops_bind(d, n->dst, true, 4, &ds.bindings[2], pc.y)))
         return st;
     if (gl_vkops_nrows(b) == 1) pc.b[1] = pc.b[2] = pc.b[3] = 0; /* broadcast */
-    gl_vkops_grid(((uint64_t)pc.n + GL_VKOPS_WG - 1) / GL_VKOPS_WG, ds.groups);
+    uint32_t ne[4] = {pc.ne0, pc.ne1, pc.ne2, (uint32_t)a->ne[3]};
+    gl_vkops_collapse(ne, (uint32_t *const[]){pc.a, pc.b, pc.y}, 3);
+    pc.ne0 = ne[0], pc.ne1 = ne[1], pc.ne2 = ne[2], pc.nrows = ne[1] * ne[2] * ne[3];
+    if (!gl_vkops_grid_rows(pc.ne0, pc.nrows, ds.groups)) return GLINT_ERROR_UNSUPPORTED;
     return gl_vk_record_dispatch(d, &ds);
 }
 

@@ -63,7 +63,9 @@ static bool get_rows_supports(const gl_vk_device *d, const gl_node *n) {
     if (row == 0 || y->ne[0] != w->ne[0] || y->ne[1] < ids->ne[0] || w->nb[1] < row ||
         w->nb[1] % 4 || w->ne[1] <= 0 || w->ne[1] > INT32_MAX || w->ne[2] != 1 || w->ne[3] != 1)
         return false;
+    uint32_t grid[3];
     return rows_per_piece(gl_vk_device_caps(d), w->nb[1]) > 0 && gl_vkops_fits(d, ids, 4) &&
+           gl_vkops_grid_rows((uint64_t)w->ne[0], (uint64_t)ids->ne[0], grid) &&
            gl_vkops_fits(d, y, 4) && (uint64_t)w->ne[0] * (uint64_t)ids->ne[0] <= UINT32_MAX;
 }
 
@@ -89,7 +91,7 @@ static glint_status get_rows_record(gl_vk_device *d, const gl_node *n) {
     pc.is = inb[0], pc.ys = ynb[0], pc.ynb1 = ynb[1];
     const uint64_t per_piece = rows_per_piece(c, w->nb[1]);
     const size_t row = gl_row_size(w->type, w->ne[0]);
-    gl_vkops_grid(((uint64_t)pc.total + GL_VKOPS_WG - 1) / GL_VKOPS_WG, ds.groups);
+    if (!gl_vkops_grid_rows(pc.ne0, pc.n, ds.groups)) return GLINT_ERROR_UNSUPPORTED;
     for (uint64_t r0 = 0; r0 < (uint64_t)w->ne[1]; r0 += per_piece) {
         const uint64_t rows = GL_MIN(per_piece, (uint64_t)w->ne[1] - r0);
         const gl_vk_range piece =

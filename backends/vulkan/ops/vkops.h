@@ -8,6 +8,8 @@
 /* Each op's shaders run WG invocations per workgroup (common.glsl). */
 #define GL_VKOPS_WG         64
 #define GL_VKOPS_MAX_GROUPS 65535u
+/* Values per invocation along a row in row-wise grids (ROW_STEP in common.glsl). */
+#define GL_VKOPS_ROW_STEP 4
 
 static inline int64_t gl_vkops_nrows(const gl_tensor *t) {
     return t->ne[1] * t->ne[2] * t->ne[3];
@@ -62,6 +64,33 @@ static inline void gl_vkops_grid(uint64_t groups, uint32_t out[3]) {
     out[0] = (uint32_t)x;
     out[1] = (uint32_t)((groups + x - 1) / x);
     out[2] = 1;
+}
+
+/* Row-wise grids (common.glsl's grid_row): blocks of WG * ROW_STEP values along x, `rows` rows
+ * over y and z. False when a row needs more than 65535 blocks or rows do not fit. */
+static inline bool gl_vkops_grid_rows(uint64_t ne0, uint64_t rows, uint32_t out[3]) {
+    const uint64_t x =
+        (ne0 + GL_VKOPS_WG * GL_VKOPS_ROW_STEP - 1) / (GL_VKOPS_WG * GL_VKOPS_ROW_STEP);
+    if (x == 0 || x > GL_VKOPS_MAX_GROUPS || rows == 0) return false;
+    const uint64_t y = GL_MIN(rows, (uint64_t)GL_VKOPS_MAX_GROUPS);
+    const uint64_t z = (rows + y - 1) / y;
+    if (z > GL_VKOPS_MAX_GROUPS) return false;
+    out[0] = (uint32_t)x, out[1] = (uint32_t)y, out[2] = (uint32_t)z;
+    return true;
+}
+
+/* Element-wise ops over tensors of one shape: merges dim 1 into dim 0 while every tensor's
+ * rows follow each other (nb1 == ne0 in elements), so short rows such as [hd, n_head, n]
+ * views become one long row. ne[4] is the shape; nb[t] are tensor t's {skew, nb1, nb2, nb3}
+ * in elements (a broadcast tensor has 0 strides and stops the merge). */
+static inline void gl_vkops_collapse(uint32_t ne[4], uint32_t *const nb[], int nt) {
+    while (ne[1] > 1 && (uint64_t)ne[0] * ne[1] <= (1u << 22)) {
+        for (int t = 0; t < nt; t++)
+            if (nb[t][1] != ne[0]) return;
+        ne[0] *= ne[1];
+        ne[1] = ne[2], ne[2] = ne[3], ne[3] = 1;
+        for (int t = 0; t < nt; t++) nb[t][1] = nb[t][2], nb[t][2] = nb[t][3];
+    }
 }
 
 static inline bool gl_vkops_tier(const gl_vk_device *d, uint32_t feat) {
