@@ -35,7 +35,8 @@ static void bench_usage(FILE *f) {
     fprintf(f,
             "usage: glint bench (-m MODEL | --synthetic SHAPE:TYPE) [options]\n"
             "  -p, --n-prompt N       prefill test: one batch of N tokens (default 128; 0 = skip)\n"
-            "  -n, --n-gen N          decode test: N single-token steps after BOS (default 32; 0 = skip)\n"
+            "  -n, --n-gen N          decode test: N single-token steps after BOS (default 32; 0 = "
+            "skip)\n"
             "  -r, --repetitions R    measured runs per test, after one warm-up (default 5)\n"
             "  -t, --threads N        CPU threads (default: all cores)\n"
             "  -o, --output FMT       md | csv | json (default md)\n"
@@ -45,13 +46,14 @@ static void bench_usage(FILE *f) {
 }
 
 static int parse(int argc, char **argv, bench_opts *o) {
-    *o = (bench_opts){.n_prompt = 128, .n_gen = 32, .reps = 5, .backends = "cpu,vulkan",
-                      .output = "md"};
+    *o = (bench_opts){
+        .n_prompt = 128, .n_gen = 32, .reps = 5, .backends = "cpu,vulkan", .output = "md"};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v;
 #define OPT(s1, s2) (strcmp(a, s1) == 0 || (s2 && strcmp(a, s2 ? s2 : "") == 0))
 #define VAL()                                                                                      \
     if (!(v = cli_value(argc, argv, &i))) return 2
+        /* clang-format off */
         if (OPT("-m", "--model")) { VAL(); o->model = v; }
         else if (OPT("--synthetic", NULL)) { VAL(); o->synthetic = v; }
         else if (OPT("-p", "--n-prompt")) { VAL(); if (!cli_int(v, 0, 1 << 16, &o->n_prompt)) return 2; }
@@ -63,6 +65,7 @@ static int parse(int argc, char **argv, bench_opts *o) {
         else if (OPT("-v", "--verbose")) o->verbose = true;
         else if (OPT("-h", "--help")) { bench_usage(stdout); return -1; }
         else { fprintf(stderr, "glint bench: unknown option '%s'\n", a); bench_usage(stderr); return 2; }
+        /* clang-format on */
 #undef OPT
 #undef VAL
     }
@@ -273,8 +276,8 @@ static void print_md(const bench_opts *o, const bench_result *r, int n) {
         else
             snprintf(th, sizeof th, "auto");
         /* "±" is two bytes but one column: pad by hand */
-        printf("| %-32s | %-8s | %10s | %9s | %7s | %21s | %21s |\n", r[i].model, r[i].backend,
-               sz, pa, th, pp, tg);
+        printf("| %-32s | %-8s | %10s | %9s | %7s | %21s | %21s |\n", r[i].model, r[i].backend, sz,
+               pa, th, pp, tg);
     }
 }
 

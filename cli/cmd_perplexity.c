@@ -35,6 +35,7 @@ static int parse(int argc, char **argv, ppl_opts *o) {
 #define OPT(s1, s2) (strcmp(a, s1) == 0 || (s2 && strcmp(a, s2 ? s2 : "") == 0))
 #define VAL()                                                                                      \
     if (!(v = cli_value(argc, argv, &i))) return 2
+        /* clang-format off */
         if (OPT("-m", "--model")) { VAL(); o->model = v; }
         else if (OPT("-f", "--file")) { VAL(); o->file = v; }
         else if (OPT("-c", "--ctx")) { VAL(); if (!cli_int(v, 4, 1 << 20, &o->n_ctx)) return 2; }
@@ -45,6 +46,7 @@ static int parse(int argc, char **argv, ppl_opts *o) {
         else if (OPT("-v", "--verbose")) o->verbose = true;
         else if (OPT("-h", "--help")) { ppl_usage(stdout); return -1; }
         else { fprintf(stderr, "glint perplexity: unknown option '%s'\n", a); ppl_usage(stderr); return 2; }
+        /* clang-format on */
 #undef OPT
 #undef VAL
     }
@@ -179,7 +181,8 @@ int cmd_perplexity(int argc, char **argv) {
         fflush(stdout);
         if (c == 0) {
             clock_gettime(CLOCK_MONOTONIC, &t1);
-            const double sec = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+            const double sec =
+                (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
             fprintf(stderr, "perplexity: %.2f s per chunk, about %.1f s in all\n", sec,
                     sec * (double)n_chunks);
         }
