@@ -185,23 +185,33 @@ glint_status gl_plan_from_gpu_layers(int n_layer, int n_backend, int n_gpu_layer
     return GLINT_OK;
 }
 
-void gl_plan_describe(const gl_plan *p, char *buf, size_t cap) {
+static int describe_one(char *buf, size_t cap, const char *const *names, const char *sep, int first,
+                        int last, int b) {
+    char who[48];
+    if (names && names[b])
+        snprintf(who, sizeof who, "%s", names[b]);
+    else
+        snprintf(who, sizeof who, "%d", b);
+    if (first < 0) return snprintf(buf, cap, "%s%s:%s", sep, last == -1 ? "embed" : "head", who);
+    if (first == last) return snprintf(buf, cap, "%s%d:%s", sep, first, who);
+    return snprintf(buf, cap, "%s%d-%d:%s", sep, first, last, who);
+}
+
+void gl_plan_describe(const gl_plan *p, const char *const *names, char *buf, size_t cap) {
     if (!buf || cap == 0) return;
     buf[0] = 0;
     if (!p || p->n_layer < 1 || p->n_layer > GL_PLAN_MAX_LAYERS) return;
-    int w0 = snprintf(buf, cap, "embed:%d", p->embed);
-    if (w0 < 0 || (size_t)w0 >= cap) return;
-    size_t used = (size_t)w0;
+    size_t used = 0;
+    int w = describe_one(buf, cap, names, "", -1, -1, p->embed);
+    if (w < 0 || (size_t)w >= cap) return;
+    used += (size_t)w;
     int start = 0;
     for (int l = 1; l <= p->n_layer; l++) {
         if (l < p->n_layer && p->backend[l] == p->backend[start]) continue;
-        int w =
-            start == l - 1
-                ? snprintf(buf + used, cap - used, " %d:%d", start, p->backend[start])
-                : snprintf(buf + used, cap - used, " %d-%d:%d", start, l - 1, p->backend[start]);
-        if (w < 0 || (size_t)w >= cap - used) return; /* truncated text is still a prefix */
+        w = describe_one(buf + used, cap - used, names, " ", start, l - 1, p->backend[start]);
+        if (w < 0 || (size_t)w >= cap - used) return;
         used += (size_t)w;
         start = l;
     }
-    snprintf(buf + used, cap - used, " head:%d", p->head);
+    describe_one(buf + used, cap - used, names, " ", -1, -2, p->head);
 }

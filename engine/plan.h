@@ -75,8 +75,10 @@ glint_status gl_plan_static(int n_layer, int n_backend, int gpu, int cpu, gl_pla
 glint_status gl_plan_from_gpu_layers(int n_layer, int n_backend, int n_gpu_layers, int gpu, int cpu,
                                      gl_plan *out, gl_err *err);
 
-/* "embed:1 0-1:1 2-4:0 head:0": ranges of layers and their backend index, for logs. */
-void gl_plan_describe(const gl_plan *p, char *buf, size_t cap);
+/* "embed:1 0-1:1 2-4:0 head:0": ranges of layers and their backend, for logs. With `names`
+ * (one per backend, may be NULL) the backends are named: "embed:vulkan 0-1:vulkan 2-4:cpu
+ * head:cpu". A short buffer gets a terminated prefix. */
+void gl_plan_describe(const gl_plan *p, const char *const *names, char *buf, size_t cap);
 
 /* ---- plan cache ------------------------------------------------------------------------ */
 

@@ -179,16 +179,20 @@ static void test_known_plans(void) {
     gl_plan_costs_set_move(c, 0, 1, 1);
     gl_plan_costs_set_move(c, 1, 0, 1);
     CHECK_STATUS(gl_plan_solve(c, &p, NULL), GLINT_OK);
-    gl_plan_describe(&p, text, sizeof text);
+    gl_plan_describe(&p, NULL, text, sizeof text);
     CHECK_MSG(strcmp(text, "embed:0 0-1:0 2-5:1 6-7:0 head:0") == 0, "plan %s", text);
     /* 0.5 + 2*5 + 1 + 4*1 + 1 + 2*5 + 2 */
     CHECK_NEAR(p.cost, 28.5, 1e-12);
+    static const char *const names[] = {"cpu", "vulkan"};
+    gl_plan_describe(&p, names, text, sizeof text);
+    CHECK_MSG(strcmp(text, "embed:cpu 0-1:cpu 2-5:vulkan 6-7:cpu head:cpu") == 0, "named: %s",
+              text);
 
     /* Moves too dear: everything stays on the CPU. */
     gl_plan_costs_set_move(c, 0, 1, 20);
     gl_plan_costs_set_move(c, 1, 0, 20);
     CHECK_STATUS(gl_plan_solve(c, &p, NULL), GLINT_OK);
-    gl_plan_describe(&p, text, sizeof text);
+    gl_plan_describe(&p, NULL, text, sizeof text);
     CHECK_MSG(strcmp(text, "embed:0 0-7:0 head:0") == 0, "plan %s", text);
     CHECK_NEAR(p.cost, 0.5 + 40 + 2, 1e-12);
 
@@ -201,14 +205,14 @@ static void test_known_plans(void) {
     gl_plan_costs_set_move(c, 1, 0, 0.5);
     c->move[2][0][1] = 0.125; /* cheaper to cross before layer 2 */
     CHECK_STATUS(gl_plan_solve(c, &p, NULL), GLINT_OK);
-    gl_plan_describe(&p, text, sizeof text);
+    gl_plan_describe(&p, NULL, text, sizeof text);
     CHECK_MSG(strcmp(text, "embed:0 0-1:0 2:1 head:1") == 0, "plan %s", text);
     CHECK_NEAR(p.cost, 3.125, 1e-12);
 
     /* Equal costs: ties go to the lower index. */
     CHECK_STATUS(gl_plan_costs_init(c, 3, 4, NULL), GLINT_OK);
     CHECK_STATUS(gl_plan_solve(c, &p, NULL), GLINT_OK);
-    gl_plan_describe(&p, text, sizeof text);
+    gl_plan_describe(&p, NULL, text, sizeof text);
     CHECK_MSG(strcmp(text, "embed:0 0-3:0 head:0") == 0, "plan %s", text);
     CHECK_NEAR(p.cost, 0, 0);
 
@@ -264,7 +268,7 @@ static void test_static_plans(void) {
         CHECK_STATUS(gl_plan_from_gpu_layers(cases[i].n_layer, 3, cases[i].n_gpu, cases[i].gpu,
                                              cases[i].cpu, &p, NULL),
                      GLINT_OK);
-        gl_plan_describe(&p, text, sizeof text);
+        gl_plan_describe(&p, NULL, text, sizeof text);
         CHECK_MSG(strcmp(text, cases[i].want) == 0, "gpu_layers(L=%d, N=%d): %s, want %s",
                   cases[i].n_layer, cases[i].n_gpu, text, cases[i].want);
         int on_gpu = 0;
@@ -275,17 +279,17 @@ static void test_static_plans(void) {
     CHECK_STATUS(gl_plan_from_gpu_layers(5, 2, 2, 1, -1, &p, NULL), GLINT_ERROR_INVALID_ARGUMENT);
 
     CHECK_STATUS(gl_plan_static(6, 2, 1, 0, &p, NULL), GLINT_OK);
-    gl_plan_describe(&p, text, sizeof text);
+    gl_plan_describe(&p, NULL, text, sizeof text);
     CHECK_MSG(strcmp(text, "embed:1 0-5:1 head:1") == 0, "static with a GPU: %s", text);
     CHECK_STATUS(gl_plan_static(6, 1, -1, 0, &p, NULL), GLINT_OK);
-    gl_plan_describe(&p, text, sizeof text);
+    gl_plan_describe(&p, NULL, text, sizeof text);
     CHECK_MSG(strcmp(text, "embed:0 0-5:0 head:0") == 0, "static without a GPU: %s", text);
     CHECK_STATUS(gl_plan_static(6, 1, -1, 1, &p, NULL), GLINT_ERROR_INVALID_ARGUMENT);
 
     /* A short buffer still gets a terminated prefix. */
     CHECK_STATUS(gl_plan_from_gpu_layers(5, 2, 2, 1, 0, &p, NULL), GLINT_OK);
     char small[12];
-    gl_plan_describe(&p, small, sizeof small);
+    gl_plan_describe(&p, NULL, small, sizeof small);
     CHECK_MSG(strlen(small) < sizeof small && strncmp(small, "embed:1", 7) == 0, "short: %s",
               small);
 }
