@@ -565,7 +565,10 @@ glint_status gl_plan_file_read(const char *path, gl_plan_record *out, gl_err *er
                 break;
             }
             char *b = realloc(buf, cap * 2);
-            if (!b) break;
+            if (!b) {
+                st = gl_fail(err, GLINT_ERROR_OUT_OF_MEMORY, "plan file: out of memory");
+                break;
+            }
             buf = b;
             cap *= 2;
         }
