@@ -6,9 +6,9 @@
 
 static void quantize_usage(FILE *f) {
     fprintf(f, "usage: glint quantize IN.gguf OUT.gguf TYPE\n"
-               "  IN must be an f32, f16 or bf16 model; TYPE is f16, bf16, q8_0, q4_0, q4_1,\n"
-               "  q5_0, q5_1, q2_k, q3_k, q4_k, q5_k or q6_k. 2-D weight matrices become TYPE,\n"
-               "  1-D tensors (norms, biases) f32; all metadata is kept.\n");
+               "  IN must be an f32, f16 or bf16 model; TYPE is f32, f16, bf16, q8_0, q4_0, q4_1,\n"
+               "  q5_0, q5_1, q4_k, q5_k or q6_k. 2-D weight matrices whose rows are whole\n"
+               "  blocks become TYPE, 1-D tensors (norms, biases) f32; all metadata is kept.\n");
 }
 
 int cmd_quantize(int argc, char **argv) {
@@ -34,7 +34,7 @@ int cmd_quantize(int argc, char **argv) {
     glint_status st = glint_model_quantize(argv[0], argv[1], type, err, sizeof err);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (st != GLINT_OK) {
-        fprintf(stderr, "glint quantize: %s (%s)\n", err, glint_status_string(st));
+        fprintf(stderr, "glint: %s (%s)\n", err, glint_status_string(st));
         return 1;
     }
     fprintf(stderr, "glint quantize: wrote %s (%s) in %.2f s\n", argv[1], glint_type_name(type),

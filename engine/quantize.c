@@ -119,14 +119,26 @@ static glint_type choose_type(const gl_gguf_tensor *src, glint_type type) {
     return src->type;
 }
 
+/* A type weights can be written in: a reference quantizer and a llama.cpp file type. */
+static bool quantizable(glint_type type) {
+    const gl_type_traits *tr = gl_type_get(type);
+    return tr && gl_synth_file_type(type) >= 0 && (type == GLINT_TYPE_F32 || tr->from_float);
+}
+
 static glint_status quantize(const char *in_path, const char *out_path, glint_type type,
                              gl_err *err) {
     const gl_type_traits *tr = gl_type_get(type);
-    if (!tr || gl_synth_file_type(type) < 0 || (type != GLINT_TYPE_F32 && !tr->from_float))
+    if (!quantizable(type)) {
+        char list[256] = "";
+        size_t n = 0;
+        for (int t = 0; t < GLINT_TYPE_COUNT && n < sizeof list; t++)
+            if (quantizable((glint_type)t))
+                n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", n ? ", " : "",
+                                      gl_type_get((glint_type)t)->name);
         return gl_fail(err, GLINT_ERROR_UNSUPPORTED,
-                       "quantize: cannot write weights of type %s (%d); try f16, bf16, q8_0, q4_0, "
-                       "q4_1, q5_0, q5_1, q2_k .. q6_k",
-                       glint_type_name(type) ? glint_type_name(type) : "unknown", (int)type);
+                       "quantize: cannot write weights of type %s (%d); the types are %s",
+                       glint_type_name(type) ? glint_type_name(type) : "unknown", (int)type, list);
+    }
     gl_gguf *g = NULL;
     glint_status st = gl_gguf_open(in_path, &g, err);
     if (st != GLINT_OK) return st;
