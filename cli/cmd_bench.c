@@ -349,6 +349,15 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "glint bench: cannot start: %s\n", glint_status_string(st));
         return 1;
     }
+    /* The thread count the runtime chose, for the table ("cpu: N threads, ..."). */
+    if (o.n_threads == 0) {
+        char desc[512];
+        size_t n;
+        int nt = 0;
+        if (glint_runtime_describe(rt, desc, sizeof desc, &n) == GLINT_OK &&
+            sscanf(desc, "cpu: %d threads", &nt) == 1 && nt > 0)
+            o.n_threads = nt;
+    }
     bench_result res[BENCH_MAX_CONFIGS];
     int n_res = 0;
     rc = 0;
