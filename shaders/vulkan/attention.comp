@@ -4,6 +4,7 @@
 // base + t against q (held in shared memory), then every invocation owns output dims
 // t, t + WG, ... and accumulates the chunk's weighted V rows with an online softmax.
 // KV_F16 reads an f16 cache, as float16_t with STORAGE16 or from packed words without.
+// Each chunk's maximum and sum are workgroup reductions (subgroup ops with USE_SUBGROUP).
 // VEC4 (specialization constant 0; the host sets it when K's and V's rows and strides are
 // whole groups of 4 values) reads K and V four values at a time, and accumulates V with
 // invocation t owning the 4 dims of column t % (hd / 4) for every (WG / (hd / 4))-th key of a
@@ -12,6 +13,11 @@
 #ifdef STORAGE16
 #extension GL_EXT_shader_16bit_storage : require
 #endif
+#ifdef USE_SUBGROUP
+#extension GL_KHR_shader_subgroup_basic : require
+#extension GL_KHR_shader_subgroup_arithmetic : require
+#endif
+#define VKOPS_REDUCE
 #include "common.glsl"
 
 #define MAX_HD 256
@@ -84,17 +90,13 @@ void main() {
                 for (uint i = 0; i < p.hd; i++) s += sq[i / 4][i % 4] * KV_LOAD(k, ko + i);
             }
         }
-        sw[t] = s;
-        barrier();
-        float cm = m;
-        for (uint i = 0; i < cnt; i++) cm = max(cm, sw[i]);
-        barrier();
-        sw[t] = t < cnt ? exp(s - cm) : 0.0;
-        barrier();
+        const float cm = max(m, wg_max(s));
+        const float w = t < cnt ? exp(s - cm) : 0.0;
+        sw[t] = w;
+        const float csum = wg_sum(w); // its barriers also publish sw
         const float c = exp(m - cm);
         m = cm;
-        l *= c;
-        for (uint i = 0; i < cnt; i++) l += sw[i];
+        l = l * c + csum;
         const uint vrow = p.vs + hk * p.vnb1 + base * p.vnb2;
         if (VEC4) {
             acc4 *= c;

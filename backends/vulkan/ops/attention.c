@@ -41,10 +41,13 @@ static glint_status attention_record(gl_vk_device *d, const gl_node *n) {
                          .group = (uint32_t)(q->ne[1] / k->ne[1]),
                          .n_past = (uint32_t)n->p.i[0],
                          .scale = n->p.f[0]};
-    gl_vk_dispatch ds = {.shader = !f16 ? GL_VK_SHADER_VK_ATTN_F32
-                                   : gl_vkops_tier(d, GL_VK_FEAT_STORAGE16)
-                                       ? GL_VK_SHADER_VK_ATTN_F16_S16
-                                       : GL_VK_SHADER_VK_ATTN_F16,
+    /* [subgroup][kv type: f32, f16 packed, f16 with 16-bit storage] */
+    static const gl_vk_shader_id shaders[2][3] = {
+        {GL_VK_SHADER_VK_ATTN_F32, GL_VK_SHADER_VK_ATTN_F16, GL_VK_SHADER_VK_ATTN_F16_S16},
+        {GL_VK_SHADER_VK_ATTN_F32_SG, GL_VK_SHADER_VK_ATTN_F16_SG, GL_VK_SHADER_VK_ATTN_F16_S16_SG},
+    };
+    const int kind = !f16 ? 0 : gl_vkops_tier(d, GL_VK_FEAT_STORAGE16) ? 2 : 1;
+    gl_vk_dispatch ds = {.shader = shaders[gl_vkops_tier(d, GL_VK_FEAT_SUBGROUP)][kind],
                          .push = &pc,
                          .push_size = sizeof pc,
                          .n_bindings = 4,
