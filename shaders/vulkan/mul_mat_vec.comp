@@ -31,6 +31,13 @@ void main() {
     for (uint u = t; u < p.units; u += WG) {
         DEQ(row, u, v);
         const uint a0 = p.a_off + u * UNIT;
+        if (p.n == 1u) { /* decode: no column loop, the sum stays in a register */
+            float s = 0.0;
+            UNROLL for (uint i = 0u; i < 32u; i++) s += v[i] * A[a0 + i];
+            acc[0] += s;
+            continue;
+        }
+        /* Not unrolled: unrolling this loop made lavapipe ~10x slower. */
         for (uint j = 0u; j < MV_COLS; j++) {
             if (j >= p.n) break;
             const uint ab = a0 + j * p.a_stride;
