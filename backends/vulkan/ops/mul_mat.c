@@ -90,8 +90,9 @@ static bool mm_supports(const gl_vk_device *d, const gl_node *nd) {
     const uint64_t a_span = (uint64_t)(n - 1) * a->nb[1] + (uint64_t)k * sizeof(float);
     const uint64_t d_span = (uint64_t)(n - 1) * dst->nb[1] + (uint64_t)m * sizeof(float);
     const uint64_t lim = GL_MIN(c->max_storage_buffer_range, (uint64_t)UINT32_MAX - 3);
-    if (a_span + c->min_storage_offset_alignment > lim ||
-        d_span + c->min_storage_offset_alignment > lim)
+    /* (+16: the recorder rounds bindings up to 16-byte words) */
+    if (a_span + c->min_storage_offset_alignment + 16 > lim ||
+        d_span + c->min_storage_offset_alignment + 16 > lim)
         return false;
     if ((uint64_t)(n + GL_MM_TILE_COLS - 1) / GL_MM_TILE_COLS > GL_MM_MAX_GROUPS) return false;
     return true;
@@ -135,6 +136,11 @@ static glint_status mm_record(gl_vk_device *d, const gl_node *nd) {
         return GLINT_ERROR_UNSUPPORTED;
     }
     const VkDeviceSize w_start = rw.offset + rw.skew; /* byte 0 of w in rw.buffer */
+    /* The shaders read f32 weights as words and fp16 fields as aligned halves. */
+    if (w_start % (w->type == GLINT_TYPE_F32 ? 4 : 2)) {
+        GL_LOGE("vulkan mul_mat: weight '%s' starts at an odd offset", w->name ? w->name : "?");
+        return GLINT_ERROR_UNSUPPORTED;
+    }
     const bool vec = n <= GL_MM_VEC_COLS;
     const gl_vk_shader_id shader =
         vec ? ((c->enabled & GL_VK_FEAT_SUBGROUP) ? sh->vec_sg : sh->vec) : sh->tiled;
