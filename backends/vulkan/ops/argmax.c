@@ -10,6 +10,7 @@ typedef struct {
 
 static bool argmax_supports(const gl_vk_device *d, const gl_node *n) {
     const gl_tensor *x = n->src[0], *y = n->dst;
+    if (!x || !y) return false;
     return x->type == GLINT_TYPE_F32 && y->type == GLINT_TYPE_I32 && gl_vkops_fits(d, x, 4) &&
            gl_vkops_fits(d, y, 4) && gl_vkops_nrows(x) <= UINT32_MAX &&
            gl_tensor_nelements(y) >= gl_vkops_nrows(x) && gl_tensor_is_contiguous(y);

@@ -15,6 +15,7 @@ typedef struct {
 
 static bool attention_supports(const gl_vk_device *d, const gl_node *n) {
     const gl_tensor *q = n->src[0], *k = n->src[1], *v = n->src[2], *y = n->dst;
+    if (!q || !y) return false;
     if (!k || !v || q->type != GLINT_TYPE_F32 || y->type != GLINT_TYPE_F32 ||
         (k->type != GLINT_TYPE_F16 && k->type != GLINT_TYPE_F32) || v->type != k->type)
         return false;

@@ -12,8 +12,8 @@ glint_status gl_vkops_binary_record(gl_vk_device *d, const gl_node *n, uint32_t 
 
 bool gl_vkops_binary_supports(const gl_vk_device *d, const gl_node *n, bool broadcast) {
     const gl_tensor *a = n->src[0], *b = n->src[1], *y = n->dst;
-    if (!b || a->type != GLINT_TYPE_F32 || b->type != GLINT_TYPE_F32 || y->type != GLINT_TYPE_F32 ||
-        !gl_vkops_same_shape(a, y) || b->ne[0] != a->ne[0])
+    if (!a || !b || !y || a->type != GLINT_TYPE_F32 || b->type != GLINT_TYPE_F32 ||
+        y->type != GLINT_TYPE_F32 || !gl_vkops_same_shape(a, y) || b->ne[0] != a->ne[0])
         return false;
     if (!(gl_vkops_same_shape(a, b) || (broadcast && gl_vkops_nrows(b) == 1))) return false;
     uint32_t grid[3];

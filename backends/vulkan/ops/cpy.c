@@ -9,6 +9,7 @@ typedef struct {
 
 static bool cpy_supports(const gl_vk_device *d, const gl_node *n) {
     const gl_tensor *a = n->src[0], *y = n->dst;
+    if (!a || !y) return false;
     if (a->type != GLINT_TYPE_F32 || (y->type != GLINT_TYPE_F32 && y->type != GLINT_TYPE_F16))
         return false;
     uint32_t grid[3];

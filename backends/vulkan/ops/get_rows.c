@@ -57,6 +57,7 @@ static uint64_t rows_per_piece(const gl_vk_caps *c, size_t row_bytes) {
 
 static bool get_rows_supports(const gl_vk_device *d, const gl_node *n) {
     const gl_tensor *w = n->src[0], *ids = n->src[1], *y = n->dst;
+    if (!w || !y) return false;
     if (!get_rows_type(w->type) || !ids || ids->type != GLINT_TYPE_I32 || y->type != GLINT_TYPE_F32)
         return false;
     const size_t row = gl_row_size(w->type, w->ne[0]);

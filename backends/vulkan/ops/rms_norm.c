@@ -10,6 +10,7 @@ typedef struct {
 
 static bool rms_norm_supports(const gl_vk_device *d, const gl_node *n) {
     const gl_tensor *x = n->src[0], *w = n->src[1], *y = n->dst;
+    if (!x || !y) return false;
     if (x->type != GLINT_TYPE_F32 || y->type != GLINT_TYPE_F32 || !gl_vkops_same_shape(x, y))
         return false;
     if (!gl_vkops_fits(d, x, 4) || !gl_vkops_fits(d, y, 4) || gl_vkops_nrows(x) > UINT32_MAX)

@@ -16,6 +16,7 @@ typedef struct {
 static bool rope_supports(const gl_vk_device *d, const gl_node *n) {
     const gl_tensor *x = n->src[0], *pos = n->src[1], *ff = n->src[2], *y = n->dst;
     const int n_rot = n->p.i[0];
+    if (!x || !y) return false;
     if (x->type != GLINT_TYPE_F32 || y->type != GLINT_TYPE_F32 || !gl_vkops_same_shape(x, y) ||
         x->ne[3] != 1 || !pos || pos->type != GLINT_TYPE_I32 || pos->ne[0] < x->ne[2])
         return false;

@@ -9,6 +9,7 @@ typedef struct {
 
 static bool softmax_supports(const gl_vk_device *d, const gl_node *n) {
     const gl_tensor *x = n->src[0], *y = n->dst;
+    if (!x || !y) return false;
     return x->type == GLINT_TYPE_F32 && y->type == GLINT_TYPE_F32 && gl_vkops_same_shape(x, y) &&
            gl_vkops_fits(d, x, 4) && gl_vkops_fits(d, y, 4) && gl_vkops_nrows(x) <= UINT32_MAX;
 }
