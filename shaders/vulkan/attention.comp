@@ -1,8 +1,9 @@
 #version 450
 // ATTENTION: causal GQA of q [hd, n_head, n] over the K/V cache [hd, n_kv_head, n_ctx], one
-// workgroup per (head, query row). Keys go in chunks of WG: invocation t scores key
-// base + t against q (held in shared memory), then every invocation owns output dims
-// t, t + WG, ... and accumulates the chunk's weighted V rows with an online softmax.
+// workgroup per (head, query row). Keys go in chunks of CHUNK: invocation t scores keys
+// base + t, base + WG + t, ... against q (held in shared memory), then every invocation owns
+// output dims t, t + WG, ... and accumulates the chunk's weighted V rows with an online
+// softmax.
 // KV_F16 reads an f16 cache, as float16_t with STORAGE16 or from packed words without.
 // Each chunk's maximum and sum are workgroup reductions (subgroup ops with USE_SUBGROUP).
 // VEC4 (specialization constant 0; the host sets it when K's and V's rows and strides are
@@ -60,7 +61,11 @@ layout(push_constant) uniform P {
 } p;
 
 shared vec4 sq[MAX_HD / 4];
-shared float sw[WG];
+// Keys per chunk: KPT per invocation, fewer barriers per key.
+#define KPT 2
+#define CHUNK (WG * KPT)
+
+shared float sw[CHUNK];
 shared vec4 sacc[WG];
 
 void main() {
@@ -78,22 +83,34 @@ void main() {
     float acc[DIMS];
     for (uint d = 0; d < DIMS; d++) acc[d] = 0.0;
     vec4 acc4 = vec4(0.0);
-    for (uint base = 0; base < n_kv; base += WG) {
-        const uint cnt = min(uint(WG), n_kv - base);
-        float s = -3.0e38;
-        if (t < cnt) {
-            const uint ko = p.ks + hk * p.knb1 + (base + t) * p.knb2;
-            s = 0.0;
-            if (VEC4) {
-                for (uint i = 0; i < p.hd / 4; i++) s += dot(sq[i], KV4_LOAD(k4, ko / 4 + i));
-            } else {
-                for (uint i = 0; i < p.hd; i++) s += sq[i / 4][i % 4] * KV_LOAD(k, ko + i);
+    for (uint base = 0; base < n_kv; base += CHUNK) {
+        const uint cnt = min(uint(CHUNK), n_kv - base);
+        float s[KPT];
+        float smax = -3.0e38;
+        for (uint r = 0; r < KPT; r++) {
+            const uint key = r * WG + t;
+            s[r] = -3.0e38;
+            if (key < cnt) {
+                const uint ko = p.ks + hk * p.knb1 + (base + key) * p.knb2;
+                float d = 0.0;
+                if (VEC4) {
+                    for (uint i = 0; i < p.hd / 4; i++) d += dot(sq[i], KV4_LOAD(k4, ko / 4 + i));
+                } else {
+                    for (uint i = 0; i < p.hd; i++) d += sq[i / 4][i % 4] * KV_LOAD(k, ko + i);
+                }
+                s[r] = d;
             }
+            smax = max(smax, s[r]);
         }
-        const float cm = max(m, wg_max(s));
-        const float w = t < cnt ? exp(s - cm) : 0.0;
-        sw[t] = w;
-        const float csum = wg_sum(w); // its barriers also publish sw
+        const float cm = max(m, wg_max(smax));
+        float wsum = 0.0;
+        for (uint r = 0; r < KPT; r++) {
+            const uint key = r * WG + t;
+            const float w = key < cnt ? exp(s[r] - cm) : 0.0;
+            sw[key] = w;
+            wsum += w;
+        }
+        const float csum = wg_sum(wsum); // its barriers also publish sw
         const float c = exp(m - cm);
         m = cm;
         l = l * c + csum;
