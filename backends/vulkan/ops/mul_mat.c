@@ -10,6 +10,7 @@
 /* Columns the matrix-vector shader handles in one pass (MV_COLS in mul_mat_vec.comp) and the
  * tile of the tiled one (64 rows, MM_COLS columns). */
 #define GL_MM_VEC_COLS   8
+#define GL_MM_VEC_ROWS   4 /* rows per workgroup of the matrix-vector shader at n = 1 (MV_ROWS) */
 #define GL_MM_TILE_ROWS  64
 #define GL_MM_TILE_COLS  8
 #define GL_MM_UNIT       32 /* values per unit of work in the shaders: k must be a multiple */
@@ -175,8 +176,9 @@ static glint_status mm_record(gl_vk_device *d, const gl_node *nd) {
             .n_bindings = 3,
         };
         if (vec) {
-            ds.groups[0] = GL_MIN(rows, GL_MM_MAX_GROUPS);
-            ds.groups[1] = (rows + ds.groups[0] - 1) / ds.groups[0];
+            const uint32_t wgs = n == 1 ? (rows + GL_MM_VEC_ROWS - 1) / GL_MM_VEC_ROWS : rows;
+            ds.groups[0] = GL_MIN(wgs, GL_MM_MAX_GROUPS);
+            ds.groups[1] = (wgs + ds.groups[0] - 1) / ds.groups[0];
         } else {
             ds.groups[0] = (rows + GL_MM_TILE_ROWS - 1) / GL_MM_TILE_ROWS;
             ds.groups[1] = (n + GL_MM_TILE_COLS - 1) / GL_MM_TILE_COLS;
