@@ -7,7 +7,7 @@
 #define WG 64
 #define NEG_INF uintBitsToFloat(0xff800000u)
 
-// Dispatches larger than 65535 workgroups are spread over y; the host uses gl_vk_grid().
+// Dispatches larger than 65535 workgroups are spread over y; the host uses gl_vkops_grid().
 uint flat_group() {
     return gl_WorkGroupID.y * gl_NumWorkGroups.x + gl_WorkGroupID.x;
 }
@@ -15,8 +15,8 @@ uint flat_invocation() {
     return flat_group() * WG + gl_LocalInvocationID.x;
 }
 
-// Row-wise grids: x counts blocks of WG * ROW_STEP values along a row, rows are spread over y and z
-// (the host uses gl_vkops_grid_rows()). Row index and position in the row:
+// Row-wise grids: x counts blocks of WG * ROW_STEP values along a row, rows are spread over
+// y and z (the host uses gl_vkops_grid_rows()). The row of this workgroup:
 uint grid_row() {
     return gl_WorkGroupID.z * gl_NumWorkGroups.y + gl_WorkGroupID.y;
 }
@@ -25,7 +25,7 @@ uint grid_row() {
 // Half i of an array of packed halves (no 16-bit storage needed).
 #define HALF_AT(arr, i) unpackHalf2x16((arr)[(i) >> 1] >> (((i) & 1u) * 16u)).x
 
-// Byte o (0..255) and little-endian half at byte o (o even) of a uint array.
+// Byte o (as 0..255) and the little-endian half at byte o (o even) of a uint array.
 #define BYTE_AT(arr, o) (((arr)[(o) >> 2] >> (((o) & 3u) * 8u)) & 0xffu)
 #define HALF_BYTES_AT(arr, o) unpackHalf2x16((arr)[(o) >> 2] >> (((o) & 2u) * 8u)).x
 

@@ -1,5 +1,5 @@
 #version 450
-// GET_ROWS: y[:, i] = w[:, ids[i]] as f32. The weight is
+// GET_ROWS: y[:, i] = w[:, ids[i]] as f32, one output row per workgroup row. The weight is
 // read as bytes of a uint array (no 8/16-bit storage needed; blocks are not word-aligned).
 // TYPE (specialization constant 0) is the glint_type number.
 #include "common.glsl"
@@ -12,7 +12,7 @@ layout(binding = 2) writeonly buffer Y { float y[]; };
 // A weight larger than one binding comes in pieces of rows [row_lo, row_lo + row_cnt), one
 // dispatch each; ws is the skew of row row_lo in its piece.
 layout(push_constant) uniform P {
-    uint ne0, n, total, n_rows;
+    uint ne0, n, total, n_rows; // total is unused
     uint ws, wnb1;      // bytes
     uint is_, ys, ynb1; // elements
     uint row_lo, row_cnt;
