@@ -94,24 +94,30 @@ static void op_rope(const gl_cpu_task *t, const gl_node *nd) {
     const bool neox = nd->p.i[1] == GL_ROPE_NEOX;
     const float base = nd->p.f[0], freq_scale = nd->p.f[1];
     const int64_t hd = x->ne[0], n_head = x->ne[1], n = x->ne[2];
+    float cs[GL_ATTN_MAX_HEAD_DIM / 2], sn[GL_ATTN_MAX_HEAD_DIM / 2];
     int64_t lo, hi;
-    gl_split(n_head * n, t->ith, t->nth, &lo, &hi);
-    for (int64_t r = lo; r < hi; r++) {
-        const int64_t h = r % n_head, j = r / n_head;
-        const float *xr = gl_tensor_row(x, h, j, 0);
-        float *yr = gl_tensor_row(nd->dst, h, j, 0);
+    gl_split(n, t->ith, t->nth, &lo, &hi);
+    for (int64_t j = lo; j < hi; j++) {
+        /* the angles depend on the position only: once per token, shared by its heads */
         const double p = ((const int32_t *)pos->data)[j];
         for (int i = 0; i < n_rot / 2; i++) {
             double theta = p * freq_scale * pow(base, -2.0 * i / n_rot);
             if (ff) theta /= ((const float *)ff->data)[i];
-            const float c = (float)cos(theta), s = (float)sin(theta);
-            const int i0 = neox ? i : 2 * i, i1 = neox ? i + n_rot / 2 : 2 * i + 1;
-            const float x0 = xr[i0], x1 = xr[i1];
-            yr[i0] = x0 * c - x1 * s;
-            yr[i1] = x0 * s + x1 * c;
+            cs[i] = (float)cos(theta);
+            sn[i] = (float)sin(theta);
         }
-        if (yr != xr)
-            for (int64_t i = n_rot; i < hd; i++) yr[i] = xr[i];
+        for (int64_t h = 0; h < n_head; h++) {
+            const float *xr = gl_tensor_row(x, h, j, 0);
+            float *yr = gl_tensor_row(nd->dst, h, j, 0);
+            for (int i = 0; i < n_rot / 2; i++) {
+                const int i0 = neox ? i : 2 * i, i1 = neox ? i + n_rot / 2 : 2 * i + 1;
+                const float x0 = xr[i0], x1 = xr[i1];
+                yr[i0] = x0 * cs[i] - x1 * sn[i];
+                yr[i1] = x0 * sn[i] + x1 * cs[i];
+            }
+            if (yr != xr)
+                for (int64_t i = n_rot; i < hd; i++) yr[i] = xr[i];
+        }
     }
 }
 
@@ -140,59 +146,80 @@ static void op_glu(const gl_cpu_task *t, const gl_node *nd) {
     }
 }
 
-/* ---- ATTENTION: online softmax over the cache, one (head, query) pair per work item ---- */
-static float gl_dot_f32_kv(const float *q, const void *k, glint_type kt, int64_t n) {
-    float s = 0;
-    if (kt == GLINT_TYPE_F16) {
-        const gl_fp16 *kh = k;
-        for (int64_t i = 0; i < n; i++) s += q[i] * gl_fp16_to_f32(kh[i]);
-    } else {
-        const float *kf = k;
-        for (int64_t i = 0; i < n; i++) s += q[i] * kf[i];
+/* ---- ATTENTION: causal GQA over the cache ----
+ * Work items are (kv head, chunk of query rows). An item converts the keys and values it needs
+ * to f32 once, in its thread's scratch, and reuses them for every query head of the group and
+ * every row of the chunk; scores then softmax then the weighted sum, all in plain f32 loops. */
+#define GL_ATTN_CHUNK 32
+
+static size_t attn_thread_floats(const gl_node *nd) {
+    const gl_tensor *kc = nd->src[1];
+    return (size_t)(2 * kc->ne[0] + 1) * (size_t)kc->ne[2]; /* K and V rows, scores */
+}
+
+static const float *kv_rows_f32(const gl_tensor *c, int64_t hk, int64_t n_kv, float *buf) {
+    const int64_t hd = c->ne[0];
+    for (int64_t p = 0; p < n_kv; p++) {
+        const void *r = gl_tensor_row(c, hk, p, 0);
+        float *d = buf + p * hd;
+        if (c->type == GLINT_TYPE_F16) {
+            const gl_fp16 *h = r;
+            for (int64_t i = 0; i < hd; i++) d[i] = gl_fp16_to_f32(h[i]);
+        } else {
+            memcpy(d, r, (size_t)hd * sizeof(float));
+        }
     }
-    return s;
+    return buf;
+}
+
+/* Eight independent sums, so the compiler vectorizes without reassociating on its own. */
+static float dot_f32(const float *a, const float *b, int64_t n) {
+    float acc[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) acc[k] += a[i + k] * b[i + k];
+    float s = 0;
+    for (; i < n; i++) s += a[i] * b[i];
+    return s + ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]));
 }
 
 static void op_attention(const gl_cpu_task *t, const gl_node *nd) {
     const gl_tensor *q = nd->src[0], *kc = nd->src[1], *vc = nd->src[2];
     const int64_t hd = q->ne[0], n_head = q->ne[1], n = q->ne[2], n_head_kv = kc->ne[1];
-    const int64_t group = n_head / n_head_kv;
+    const int64_t group = n_head / n_head_kv, n_chunks = (n + GL_ATTN_CHUNK - 1) / GL_ATTN_CHUNK;
     const int32_t n_past = nd->p.i[0];
     const float scale = nd->p.f[0];
-    float acc[GL_ATTN_MAX_HEAD_DIM];
+    float *kbuf = (float *)t->wsp + (size_t)t->ith * attn_thread_floats(nd);
+    float *vbuf = kbuf + hd * kc->ne[2], *sc = vbuf + hd * kc->ne[2];
     int64_t lo, hi;
-    gl_split(n_head * n, t->ith, t->nth, &lo, &hi);
-    for (int64_t r = lo; r < hi; r++) {
-        const int64_t h = r % n_head, j = r / n_head, hk = h / group;
-        const float *qr = gl_tensor_row(q, h, j, 0);
-        const int64_t n_kv = n_past + j + 1; /* causal: keys up to and including this position */
-        float m = -INFINITY, l = 0;
-        for (int64_t i = 0; i < hd; i++) acc[i] = 0;
-        for (int64_t p = 0; p < n_kv; p++) {
-            const float s = scale * gl_dot_f32_kv(qr, gl_tensor_row(kc, hk, p, 0), kc->type, hd);
-            const void *vr = gl_tensor_row(vc, hk, p, 0);
-            float w;
-            if (s > m) { /* rescale what was accumulated under the old maximum */
-                const float c = expf(m - s);
-                l *= c;
-                for (int64_t i = 0; i < hd; i++) acc[i] *= c;
-                m = s;
-                w = 1.0f;
-            } else {
-                w = expf(s - m);
-            }
-            l += w;
-            if (vc->type == GLINT_TYPE_F16) {
-                const gl_fp16 *vh = vr;
-                for (int64_t i = 0; i < hd; i++) acc[i] += w * gl_fp16_to_f32(vh[i]);
-            } else {
-                const float *vf = vr;
-                for (int64_t i = 0; i < hd; i++) acc[i] += w * vf[i];
+    gl_split(n_head_kv * n_chunks, t->ith, t->nth, &lo, &hi);
+    for (int64_t item = lo; item < hi; item++) {
+        const int64_t hk = item % n_head_kv, c = item / n_head_kv;
+        const int64_t j0 = c * GL_ATTN_CHUNK, j1 = GL_MIN(n, j0 + GL_ATTN_CHUNK);
+        const int64_t n_kv = n_past + j1; /* keys the last row of the chunk sees */
+        const float *K = kv_rows_f32(kc, hk, n_kv, kbuf), *V = kv_rows_f32(vc, hk, n_kv, vbuf);
+        for (int64_t h = hk * group; h < (hk + 1) * group; h++) {
+            for (int64_t j = j0; j < j1; j++) {
+                const float *qr = gl_tensor_row(q, h, j, 0);
+                const int64_t len = n_past + j + 1; /* causal */
+                float m = -INFINITY;
+                for (int64_t p = 0; p < len; p++) {
+                    sc[p] = dot_f32(qr, K + p * hd, hd) * scale;
+                    m = fmaxf(m, sc[p]);
+                }
+                float l = 0;
+                for (int64_t p = 0; p < len; p++) l += (sc[p] = expf(sc[p] - m));
+                float *yr = (float *)((char *)nd->dst->data + j * nd->dst->nb[1]) + h * hd;
+                for (int64_t i = 0; i < hd; i++) yr[i] = 0;
+                for (int64_t p = 0; p < len; p++) {
+                    const float w = sc[p];
+                    const float *vr = V + p * hd;
+                    for (int64_t i = 0; i < hd; i++) yr[i] += w * vr[i];
+                }
+                const float inv = 1.0f / l;
+                for (int64_t i = 0; i < hd; i++) yr[i] *= inv;
             }
         }
-        float *yr = (float *)((char *)nd->dst->data + j * nd->dst->nb[1]) + h * hd;
-        const float inv = 1.0f / l;
-        for (int64_t i = 0; i < hd; i++) yr[i] = acc[i] * inv;
     }
 }
 
@@ -286,6 +313,7 @@ bool gl_cpu_op_supported(const gl_node *nd) {
 
 size_t gl_cpu_op_wsize(const gl_node *nd, int nth) {
     if (nd->op == GL_OP_MUL_MAT) return gl_cpu_mul_mat_wsize(nd->src[0], nd->src[1]);
+    if (nd->op == GL_OP_ATTENTION) return (size_t)nth * attn_thread_floats(nd) * sizeof(float);
     return 0;
 }
 
