@@ -46,7 +46,9 @@ struct gl_backend_i {
 
     /* Optional (NULL = upload as is): places weight `t` (data at `src`, GGUF block layout)
      * into backend memory, possibly repacked; sets t->buffer/offset (and t->data when the CPU
-     * can read it in GGUF layout). */
+     * can read it in GGUF layout). The CPU backend instead fills t->data (set by the caller,
+     * same size) and may set t->layout; with src == NULL it only answers GLINT_OK when it
+     * would rearrange t, so the caller copies nothing else. */
     glint_status (*weight_prepare)(gl_backend *b, gl_tensor *t, const void *src);
 
     /* Optional: sizes scratch for graphs like nodes[0..n) now, so compute() allocates nothing

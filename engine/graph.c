@@ -38,6 +38,7 @@ bool gl_tensor_is_contiguous(const gl_tensor *t) {
 void gl_tensor_init(gl_tensor *t, glint_type type, int n_dims, const int64_t *ne) {
     const gl_type_traits *tr = gl_type_get(type);
     t->type = type;
+    t->layout = GL_LAYOUT_GGUF;
     for (int i = 0; i < GL_MAX_DIMS; i++) t->ne[i] = i < n_dims ? ne[i] : 1;
     t->nb[0] = tr ? tr->type_size : 0;
     t->nb[1] = tr ? (size_t)(t->ne[0] / tr->block_size) * tr->type_size : 0;
@@ -100,6 +101,7 @@ gl_tensor *gl_graph_view(gl_graph *g, const gl_tensor *src, size_t offset, int64
     t->offset = src->offset + offset;
     t->data = src->data ? (char *)src->data + offset : NULL;
     t->name = src->name;
+    t->layout = src->layout; /* a view of a repacked weight keeps its layout */
     return t;
 }
 

@@ -22,7 +22,13 @@ typedef struct gl_tensor {
     struct gl_buffer *buffer; /* the memory it lives in; NULL for host memory not owned here */
     size_t offset;            /* of element 0 within buffer */
     const char *name;         /* for messages; borrowed */
+    uint8_t layout;           /* gl_layout: how a backend arranged the bytes (weights only) */
 } gl_tensor;
+
+/* GL_LAYOUT_Q4_0X8: a Q4_0 [k, m] weight (m % 8 == 0) in strips of 8 rows; strip s, block b
+ * sits at byte (8 * s * (k / 32) + 8 * b) * 18: the 8 rows' halves d[0..7], then 128 bytes
+ * where byte 32 * g + 4 * r + t is qs[4 * g + t] of row r (g < 4, t < 4). Same size as GGUF. */
+typedef enum gl_layout { GL_LAYOUT_GGUF = 0, GL_LAYOUT_Q4_0X8 = 1 } gl_layout;
 
 #define GL_OP_LIST(X)                                                                              \
     X(GET_ROWS)  /* dst[:, i] = src0[:, src1[i]]; src0 any type, src1 i32, dst f32 */             \

@@ -104,6 +104,49 @@ static glint_status model_place_weights(glint_model *m, gl_err *err) {
     return GLINT_OK;
 }
 
+/* On the CPU the weights are read in place from the mapped file, except those the CPU backend
+ * rearranges for its kernels (GL_LAYOUT_Q4_0X8): those get one buffer, and the file's pages
+ * are released so nothing is resident twice. Only 2-D weights other than token_embd (which is
+ * also the tied output) are offered: they feed MUL_MAT alone. */
+static bool cpu_repacks(gl_backend *b, gl_tensor *t) {
+    return t->ne[1] > 1 && t->ne[2] == 1 && t->ne[3] == 1 &&
+           strcmp(t->name, "token_embd.weight") != 0 &&
+           b->iface->weight_prepare(b, t, NULL) == GLINT_OK;
+}
+
+static glint_status model_prepare_cpu_weights(glint_model *m, gl_err *err) {
+    gl_backend *b = m->backend;
+    if (!b->iface->weight_prepare) return GLINT_OK;
+    const size_t align = 64;
+    size_t total = 0;
+    for (int64_t i = 0; i < m->n_tensors; i++) {
+        gl_tensor *t = &m->tensors[i];
+        if (cpu_repacks(b, t)) total += gl_align_up(gl_tensor_nbytes(t), align);
+    }
+    if (total == 0) return GLINT_OK;
+    m->weight_bufs = calloc(1, sizeof *m->weight_bufs);
+    if (!m->weight_bufs) return gl_fail(err, GLINT_ERROR_OUT_OF_MEMORY, "out of memory");
+    gl_buffer *buf = NULL;
+    glint_status st = b->iface->buffer_alloc(b, total, GL_BUFFER_WEIGHTS, &buf);
+    if (st)
+        return gl_fail(err, st, "cannot allocate %zu MiB for repacked weights", total >> 20);
+    m->weight_bufs[m->n_weight_bufs++] = buf;
+    size_t off = 0;
+    for (int64_t i = 0; i < m->n_tensors; i++) {
+        gl_tensor *t = &m->tensors[i];
+        if (!cpu_repacks(b, t)) continue;
+        const void *src = t->data;
+        t->buffer = buf;
+        t->offset = off;
+        t->data = (char *)buf->host + off;
+        if ((st = b->iface->weight_prepare(b, t, src)))
+            return gl_fail(err, st, "cannot prepare '%s' on %s", t->name, b->iface->name(b));
+        off += gl_align_up(gl_tensor_nbytes(t), align);
+    }
+    gl_gguf_release_pages(m->gguf);
+    return GLINT_OK;
+}
+
 static glint_status model_load(glint_model *m, const char *path, const glint_model_params *p,
                                gl_err *err) {
     glint_status st = gl_gguf_open(path, &m->gguf, err);
@@ -185,7 +228,7 @@ static glint_status model_load(glint_model *m, const char *path, const glint_mod
         GL_LOGW("opencl is not available in this build; running on the CPU");
     }
     if (m->backend != m->rt->cpu) return model_place_weights(m, err);
-    return GLINT_OK;
+    return model_prepare_cpu_weights(m, err);
 }
 
 glint_status glint_model_load(glint_runtime *rt, const char *path, const glint_model_params *p,

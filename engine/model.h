@@ -47,7 +47,7 @@ struct glint_model {
     gl_vocab *vocab;
     gl_hparams hp;
     gl_backend *backend; /* where the weights live and the layers run */
-    gl_buffer **weight_bufs; /* the backend's buffers holding the weights (not for the CPU) */
+    gl_buffer **weight_bufs; /* the backend's buffers holding the weights (CPU: repacked ones) */
     int n_weight_bufs;
     gl_tensor *tensors;  /* one per GGUF tensor, in file order */
     int64_t n_tensors;

@@ -170,17 +170,21 @@ static void mm_task(void *arg, int ith, int nth) {
     gl_cpu_mul_mat(&t, j->w, j->a, j->dst);
 }
 
-static void test_mul_mat(const gl_cpu_kernels *k, glint_type t, gl_threadpool *pool) {
+/* x8: the weights go in GL_LAYOUT_Q4_0X8 (Q4_0 only), checked against the GGUF-layout
+ * reference; m are odd multiples of 8, and the last case has k past the kernel's block chunk. */
+static void test_mul_mat(const gl_cpu_kernels *k, glint_type t, gl_threadpool *pool, bool x8) {
     const gl_type_traits *tr = gl_type_get(t);
     const glint_type vt = tr->vec_dot_type;
     const gl_type_traits *vtr = gl_type_get(vt);
     const int nth = gl_threadpool_n_threads(pool);
     const int64_t ms[] = {1, 3, 17, 33, 100};
+    const int64_t ms_x8[] = {8, 24, 40, 136, 8};
     const int64_t ns[] = {1, 2, 5, 8, 31};
-    const int64_t K = GL_QK_K * (nth == 2 ? 2 : 1);
+    const int64_t K0 = GL_QK_K * (nth == 2 ? 2 : 1);
     for (size_t mi = 0; mi < GL_ARRAY_LEN(ms); mi++) {
         for (size_t ni = 0; ni < GL_ARRAY_LEN(ns) + 1; ni++) {
-            const int64_t m = ms[mi];
+            const int64_t m = x8 ? ms_x8[mi] : ms[mi];
+            const int64_t K = x8 && mi == 4 ? 32 * 300 : K0;
             /* one wide case crosses the 64-column tiles */
             const int64_t n = ni < GL_ARRAY_LEN(ns) ? ns[ni] : (mi == 4 ? 70 : 0);
             if (n == 0) continue;
@@ -201,6 +205,13 @@ static void test_mul_mat(const gl_cpu_kernels *k, glint_type t, gl_threadpool *p
             gl_tensor_init(&a, GLINT_TYPE_F32, 2, (int64_t[]){K, n});
             gl_tensor_init(&d, GLINT_TYPE_F32, 2, (int64_t[]){m, n});
             w.data = wq;
+            void *wr = NULL;
+            if (x8) {
+                wr = malloc(gl_row_size(t, K) * m);
+                gl_cpu_repack_q4_0x8(wr, wq, K, m);
+                w.data = wr;
+                w.layout = GL_LAYOUT_Q4_0X8;
+            }
             a.data = af;
             d.data = out;
             for (int64_t i = 0; i < m * n; i++) out[i] = NAN;
@@ -229,14 +240,15 @@ static void test_mul_mat(const gl_cpu_kernels *k, glint_type t, gl_threadpool *p
                     mag2 += mag * mag;
                     if (!(fabs((double)got - want) <= 2e-5 * mag + 1e-6) && bad++ < 3)
                         CHECK_MSG(false,
-                                  "mul_mat %s level %s threads %d m %lld n %lld k %lld at (%lld, "
-                                  "%lld): got %.9g, ref %.9g",
-                                  tr->name, k->name, nth, (long long)m, (long long)n, (long long)K,
-                                  (long long)i, (long long)j, got, want);
+                                  "mul_mat %s%s level %s threads %d m %lld n %lld k %lld at "
+                                  "(%lld, %lld): got %.9g, ref %.9g",
+                                  tr->name, x8 ? " x8" : "", k->name, nth, (long long)m,
+                                  (long long)n, (long long)K, (long long)i, (long long)j, got,
+                                  want);
                 }
             }
-            CHECK_MSG(bad == 0, "mul_mat %s level %s threads %d m %lld n %lld: %d bad values",
-                      tr->name, k->name, nth, (long long)m, (long long)n, bad);
+            CHECK_MSG(bad == 0, "mul_mat %s%s level %s threads %d m %lld n %lld: %d bad values",
+                      tr->name, x8 ? " x8" : "", k->name, nth, (long long)m, (long long)n, bad);
             /* against plain f32 math, relative to the size of the terms (a result may cancel to
              * near zero): only the activation quantization differs */
             const double nerr = sqrt(err2 / (mag2 > 0 ? mag2 : 1));
@@ -251,6 +263,7 @@ static void test_mul_mat(const gl_cpu_kernels *k, glint_type t, gl_threadpool *p
             free(af);
             free(out);
             free(wq);
+            free(wr);
             free(aq);
         }
     }
@@ -293,6 +306,41 @@ static void test_mul_mat_edges(gl_threadpool *pool1) {
     }
 }
 
+/* The repacking itself, and a GL_LAYOUT_Q4_0X8 weight whose rows are not a multiple of 8
+ * (the layout cannot hold it): refused, dst untouched. */
+static void test_mul_mat_x8_edges(gl_threadpool *pool1) {
+    if (!testable(GLINT_TYPE_Q4_0, false)) return;
+    enum { K = 64, M = 16 };
+    float wf[K * M], a[K], out[M];
+    fill_random(wf, K * M, 1.0f);
+    fill_random(a, K, 1.0f);
+    gl_block_q4_0 wq[M * K / 32], wr[M * K / 32];
+    gl_type_get(GLINT_TYPE_Q4_0)->from_float(wf, wq, K * M);
+    gl_cpu_repack_q4_0x8(wr, wq, K, M);
+    /* row 11 block 1 is in strip 1 block 1, lane 3: scale at halves 3, quants at 4 * 3 */
+    const uint8_t *blk = (const uint8_t *)wr + (8 * 2 + 8 * 1) * sizeof(gl_block_q4_0);
+    CHECK(memcmp(blk + 2 * 3, &wq[11 * 2 + 1].d, 2) == 0);
+    for (int g = 0; g < 4; g++)
+        CHECK(memcmp(blk + 16 + 32 * g + 12, wq[11 * 2 + 1].qs + 4 * g, 4) == 0);
+    const gl_cpu_kernels *k = gl_cpu_kernels_get();
+    if (!k->gemm_q4_0x8) return;
+    gl_tensor tw, ta, td;
+    gl_tensor_init(&tw, GLINT_TYPE_Q4_0, 2, (int64_t[]){K, M - 4});
+    gl_tensor_init(&ta, GLINT_TYPE_F32, 2, (int64_t[]){K, 1});
+    gl_tensor_init(&td, GLINT_TYPE_F32, 2, (int64_t[]){M - 4, 1});
+    tw.data = wr;
+    tw.layout = GL_LAYOUT_Q4_0X8;
+    ta.data = a;
+    td.data = out;
+    for (int i = 0; i < M; i++) out[i] = -7.0f;
+    mm_job job = {.k = k, .pool = pool1, .w = &tw, .a = &ta, .dst = &td};
+    job.wsp_size = gl_cpu_mul_mat_wsize(&tw, &ta);
+    job.wsp = gl_aligned_alloc(job.wsp_size);
+    gl_threadpool_run(pool1, mm_task, &job);
+    for (int i = 0; i < M; i++) CHECK_EQ_INT(out[i], -7);
+    gl_aligned_free(job.wsp);
+}
+
 int main(void) {
     printf("cpu features: %s\n", gl_cpu_features_string());
 #if defined(__x86_64__)
@@ -315,6 +363,11 @@ int main(void) {
     CHECK(gl_cpu_kernels_for(GL_CPU_NEON) == NULL);
     const gl_cpu_features *f = gl_cpu_features_get();
     CHECK_EQ_INT(gl_cpu_kernels_for(GL_CPU_AVX2) != NULL, f->avx2 && f->fma && f->f16c);
+    /* every x86 SIMD level runs Q4_0 repacked */
+    if (gl_cpu_kernels_for(GL_CPU_AVX2))
+        CHECK(gl_cpu_kernels_for(GL_CPU_AVX2)->gemm_q4_0x8 != NULL);
+    if (gl_cpu_kernels_for(GL_CPU_AVX512))
+        CHECK(gl_cpu_kernels_for(GL_CPU_AVX512)->gemm_q4_0x8 != NULL);
 #endif
 
     for (size_t ti = 0; ti < GL_ARRAY_LEN(g_types); ti++) testable(g_types[ti], true);
@@ -338,10 +391,14 @@ int main(void) {
             }
             test_vec_dot(k, t);
             for (int p = 0; p < 3; p++)
-                if (pools[p]) test_mul_mat(k, t, pools[p]);
+                if (pools[p]) test_mul_mat(k, t, pools[p], false);
+            if (t == GLINT_TYPE_Q4_0 && k->gemm_q4_0x8)
+                for (int p = 0; p < 3; p++)
+                    if (pools[p]) test_mul_mat(k, t, pools[p], true);
         }
     }
     if (pools[0]) test_mul_mat_edges(pools[0]);
+    if (pools[0]) test_mul_mat_x8_edges(pools[0]);
     for (int i = 0; i < 3; i++) gl_threadpool_free(pools[i]);
     return gl_test_finish("test_cpu_kernels");
 }

@@ -84,6 +84,26 @@ static void cpu_task(void *arg, int ith, int nth) {
     }
 }
 
+/* Q4_0 matrices get the 8-row interleaved layout where this level has its kernels; the rest
+ * is copied as is. model.c has set t->data to the destination and offers only weights that
+ * feed MUL_MAT alone; src == NULL asks whether t would be rearranged (GLINT_OK) or not. */
+static glint_status cpu_weight_prepare(gl_backend *b, gl_tensor *t, const void *src) {
+    gl_cpu_ctx *c = b->ctx;
+    const bool repack = c->k->gemm_q4_0x8 && t->type == GLINT_TYPE_Q4_0 && t->ne[2] == 1 &&
+                        t->ne[3] == 1 && t->ne[1] % 8 == 0 && t->ne[0] % GL_QK4_0 == 0 &&
+                        gl_tensor_is_contiguous(t) && !getenv("GLINT_NO_REPACK");
+    if (!src) return repack ? GLINT_OK : GLINT_ERROR_UNSUPPORTED;
+    if (!t->data) return GLINT_ERROR_INVALID_ARGUMENT;
+    if (repack) {
+        gl_cpu_repack_q4_0x8(t->data, src, t->ne[0], t->ne[1]);
+        t->layout = GL_LAYOUT_Q4_0X8;
+        return GLINT_OK;
+    }
+    memcpy(t->data, src, gl_tensor_nbytes(t));
+    t->layout = GL_LAYOUT_GGUF;
+    return GLINT_OK;
+}
+
 static glint_status cpu_reserve(gl_backend *b, gl_node *nodes, int n) {
     gl_cpu_ctx *c = b->ctx;
     const int nth = gl_threadpool_n_threads(c->pool);
@@ -152,7 +172,7 @@ static const struct gl_backend_i g_cpu_iface = {
     .buffer_free = cpu_buffer_free,
     .buffer_upload = cpu_buffer_upload,
     .buffer_download = cpu_buffer_download,
-    .weight_prepare = NULL,
+    .weight_prepare = cpu_weight_prepare,
     .reserve = cpu_reserve,
     .compute = cpu_compute,
     .synchronize = cpu_synchronize,

@@ -28,7 +28,13 @@ typedef struct gl_cpu_kernels {
     gl_vec_dot_fn vec_dot[GLINT_TYPE_COUNT];       /* by weight type */
     gl_from_float_fn from_float[GLINT_TYPE_COUNT]; /* activation quantizers, by their type */
     gl_gemm_fn gemm[GLINT_TYPE_COUNT];             /* by weight type; NULL = use vec_dot */
+    /* Q4_0 weights in GL_LAYOUT_Q4_0X8 (NULL = this level keeps the GGUF layout): w points at
+     * a strip start, w_stride is the GGUF row size, nr is a multiple of 8. */
+    gl_gemm_fn gemm_q4_0x8;
 } gl_cpu_kernels;
+
+/* Rearranges a GGUF Q4_0 [k, m] matrix (m % 8 == 0) into GL_LAYOUT_Q4_0X8; dst != src. */
+void gl_cpu_repack_q4_0x8(void *dst, const void *src, int64_t k, int64_t m);
 
 /* Per-level initializers: each fills the entries it implements into a table that already holds
  * the next lower level's kernels (kernels.c copies that table first). */

@@ -56,14 +56,17 @@ void gl_cpu_mul_mat(const gl_cpu_task *t, const gl_tensor *w, const gl_tensor *a
     glint_type vt = GLINT_TYPE_F32;
     const size_t q_row = act_row_size(w, a, &vt);
     const gl_vec_dot_fn vec_dot = tr ? k->vec_dot[w->type] : NULL;
-    const gl_gemm_fn gemm = tr ? k->gemm[w->type] : NULL;
+    /* repacked weights (engine/graph.h) go through the level's strip kernel */
+    const bool x8 = w->layout == GL_LAYOUT_Q4_0X8;
+    const gl_gemm_fn gemm = x8 ? k->gemm_q4_0x8 : tr ? k->gemm[w->type] : NULL;
     const gl_type_traits *vtr = gl_type_get(vt);
 
     /* One thread on activations used in place needs no scratch at all. */
     const bool need_wsp = q_row || t->nth > 1;
     const bool in_place = tr && vt == a->type;
     /* Checked by every thread alike, so all of them leave together (no barrier is pending). */
-    if (!tr || !vec_dot || !vtr || a->ne[0] != K || dst->ne[0] != m || dst->ne[1] != n ||
+    if (!tr || !vec_dot || !vtr || (x8 && (!gemm || w->type != GLINT_TYPE_Q4_0 || m % 8)) ||
+        a->ne[0] != K || dst->ne[0] != m || dst->ne[1] != n ||
         K % tr->block_size || (!in_place && (a->type != GLINT_TYPE_F32 || !q_row)) ||
         (q_row && !k->from_float[vt]) ||
         (need_wsp && (!t->wsp || t->wsp_size < GL_MM_HEADER + q_row * (size_t)n))) {
@@ -92,7 +95,7 @@ void gl_cpu_mul_mat(const gl_cpu_task *t, const gl_tensor *w, const gl_tensor *a
     int64_t tn = n > GL_MM_TILE_N ? GL_MM_TILE_N : n;
     int64_t tm = n > 1 ? GL_MM_TILE_M : (m + 8 * t->nth - 1) / (8 * t->nth);
     if (tm < 16) tm = 16;
-    tm = (tm + 3) & ~(int64_t)3;
+    tm = x8 ? (tm + 7) & ~(int64_t)7 : (tm + 3) & ~(int64_t)3;
     const int64_t tiles_m = (m + tm - 1) / tm, tiles_n = (n + tn - 1) / tn;
     const int64_t n_tiles = tiles_m * tiles_n;
 

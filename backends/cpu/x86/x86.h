@@ -603,6 +603,103 @@ GL_X86_INLINE void gl_x86_gemm_tile(int64_t nb, bool q4, const uint8_t *w, size_
 GL_X86_GEMM(gl_x86_gemm_q4_0, true)
 GL_X86_GEMM(gl_x86_gemm_q8_0, false)
 
+/* ---- Q4_0 in GL_LAYOUT_Q4_0X8 ------------------------------------------------------------ */
+/* One strip of 8 rows against C columns: per block the 8 rows' quants are unpacked once, and
+ * each broadcast 4-byte group of an activation block is dotted with 4 quants of every row at
+ * once (one int32 lane per row, no horizontal sums). The -8 * sum(y) of Q4_0 starts each
+ * block's int32 sum (corr, per column and block). */
+#define GL_X86_Q4X8_CHUNK 256 /* blocks per pass: corr stays a small stack array */
+
+GL_X86_INLINE int32_t gl_x86_load_i32(const void *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+GL_X86_INLINE void gl_x86_q4x8_strip(int64_t b0, int64_t b1, const uint8_t *w, const uint8_t *a,
+                                     size_t as, const int32_t *corr, float *c, size_t ldc,
+                                     const int C) {
+    __m256 acc[GL_X86_TC];
+    for (int j = 0; j < C; j++) acc[j] = b0 ? _mm256_loadu_ps(c + j * ldc) : _mm256_setzero_ps();
+    const __m256i m4 = _mm256_set1_epi8(0x0f);
+    for (int64_t b = b0; b < b1; b++) {
+        const uint8_t *wb = w + (size_t)b * 8 * sizeof(gl_block_q4_0);
+        const __m256 dw = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)wb));
+        __m256i lo[4], hi[4];
+        for (int g = 0; g < 4; g++) {
+            const __m256i x = _mm256_loadu_si256((const __m256i *)(wb + 16 + 32 * g));
+            lo[g] = _mm256_and_si256(x, m4);
+            hi[g] = _mm256_and_si256(_mm256_srli_epi16(x, 4), m4);
+        }
+        for (int j = 0; j < C; j++) {
+            const gl_block_q8_0 *ab = (const gl_block_q8_0 *)(a + j * as) + b;
+            const __m256i cb = _mm256_set1_epi32(corr[j * GL_X86_Q4X8_CHUNK + (b - b0)]);
+#if GL_X86_VNNI
+            __m256i p = cb;
+            for (int g = 0; g < 4; g++) {
+                const __m256i y0 = _mm256_set1_epi32(gl_x86_load_i32(ab->qs + 4 * g));
+                const __m256i y1 = _mm256_set1_epi32(gl_x86_load_i32(ab->qs + 16 + 4 * g));
+                p = _mm256_dpbusd_epi32(p, lo[g], y0);
+                p = _mm256_dpbusd_epi32(p, hi[g], y1);
+            }
+#else
+            /* pairs of 15 * 127 summed 8 times stay below 32768 in int16 */
+            __m256i s16 = _mm256_setzero_si256();
+            for (int g = 0; g < 4; g++) {
+                const __m256i y0 = _mm256_set1_epi32(gl_x86_load_i32(ab->qs + 4 * g));
+                const __m256i y1 = _mm256_set1_epi32(gl_x86_load_i32(ab->qs + 16 + 4 * g));
+                s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(lo[g], y0));
+                s16 = _mm256_add_epi16(s16, _mm256_maddubs_epi16(hi[g], y1));
+            }
+            const __m256i p = _mm256_add_epi32(cb, _mm256_madd_epi16(s16, _mm256_set1_epi16(1)));
+#endif
+            const __m256 d = _mm256_mul_ps(dw, gl_x86_bcast_h(&ab->d));
+            acc[j] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), d, acc[j]);
+        }
+    }
+    for (int j = 0; j < C; j++) _mm256_storeu_ps(c + j * ldc, acc[j]);
+}
+
+#define GL_X86_Q4X8_SHAPE(C)                                                                       \
+    static __attribute__((unused)) void gl_x86_q4x8_##C(int64_t b0, int64_t b1, const uint8_t *w,  \
+                                                        const uint8_t *a, size_t as,               \
+                                                        const int32_t *corr, float *c,             \
+                                                        size_t ldc) {                              \
+        if ((C) <= GL_X86_TC)                                                                      \
+            gl_x86_q4x8_strip(b0, b1, w, a, as, corr, c, ldc, (C) <= GL_X86_TC ? (C) : 1);        \
+    }
+GL_X86_Q4X8_SHAPE(1)
+GL_X86_Q4X8_SHAPE(2)
+GL_X86_Q4X8_SHAPE(3)
+GL_X86_Q4X8_SHAPE(4)
+
+static void gl_x86_gemm_q4_0x8(int64_t k, const void *vw, size_t ws, const void *va, size_t as,
+                               float *c, size_t ldc, int nr, int nc) {
+    typedef void (*strip_fn)(int64_t, int64_t, const uint8_t *, const uint8_t *, size_t,
+                             const int32_t *, float *, size_t);
+    static const strip_fn strips[4] = {gl_x86_q4x8_1, gl_x86_q4x8_2, gl_x86_q4x8_3, gl_x86_q4x8_4};
+    const int64_t nb = k / 32;
+    const uint8_t *w = vw, *a = va;
+    int32_t corr[GL_X86_TC * GL_X86_Q4X8_CHUNK];
+    for (int j0 = 0; j0 < nc; j0 += GL_X86_TC) {
+        const int cc = nc - j0 < GL_X86_TC ? nc - j0 : GL_X86_TC;
+        for (int64_t b0 = 0; b0 < nb; b0 += GL_X86_Q4X8_CHUNK) {
+            const int64_t b1 = nb - b0 < GL_X86_Q4X8_CHUNK ? nb : b0 + GL_X86_Q4X8_CHUNK;
+            for (int j = 0; j < cc; j++) {
+                const gl_block_q8_0 *ab = (const gl_block_q8_0 *)(a + (size_t)(j0 + j) * as);
+                for (int64_t b = b0; b < b1; b++) {
+                    const __m256i y = _mm256_loadu_si256((const __m256i *)ab[b].qs);
+                    const __m256i s = gl_x86_dot_us(_mm256_setzero_si256(), _mm256_set1_epi8(8), y);
+                    corr[j * GL_X86_Q4X8_CHUNK + (b - b0)] = -gl_x86_hsum_epi32(s);
+                }
+            }
+            for (int i = 0; i < nr; i += 8)
+                strips[cc - 1](b0, b1, w + (size_t)i * ws, a + (size_t)j0 * as, as, corr,
+                               c + (size_t)j0 * ldc + i, ldc);
+        }
+    }
+}
+
 /* ---- the table ---------------------------------------------------------------------------- */
 
 /* Fills what this file implements, where the reference agrees on the activation type. */
@@ -630,6 +727,7 @@ static inline void gl_x86_fill(gl_cpu_kernels *k) {
         k->vec_dot[dots[i].t] = dots[i].fn;
         k->gemm[dots[i].t] = dots[i].gemm;
     }
+    if (k->vec_dot[GLINT_TYPE_Q4_0] == gl_x86_vec_dot_q4_0) k->gemm_q4_0x8 = gl_x86_gemm_q4_0x8;
     if (gl_type_get(GLINT_TYPE_Q8_0)) k->from_float[GLINT_TYPE_Q8_0] = gl_x86_quantize_q8_0;
     if (gl_type_get(GLINT_TYPE_Q8_1)) k->from_float[GLINT_TYPE_Q8_1] = gl_x86_quantize_q8_1;
     if (gl_type_get(GLINT_TYPE_Q8_K)) k->from_float[GLINT_TYPE_Q8_K] = gl_x86_quantize_q8_k;
