@@ -8,20 +8,6 @@
 #include <string.h>
 #include <sys/stat.h>
 
-/* $GLINT_CACHE_DIR, else $XDG_CACHE_HOME/glint, else ~/.cache/glint, else /tmp/glint-cache. */
-static void cache_dir(char *buf, size_t cap) {
-    const char *e = getenv("GLINT_CACHE_DIR");
-    if (e && *e) {
-        snprintf(buf, cap, "%s", e);
-    } else if ((e = getenv("XDG_CACHE_HOME")) && *e) {
-        snprintf(buf, cap, "%s/glint", e);
-    } else if ((e = getenv("HOME")) && *e) {
-        snprintf(buf, cap, "%s/.cache/glint", e);
-    } else {
-        snprintf(buf, cap, "/tmp/glint-cache");
-    }
-}
-
 /* mkdir -p */
 static bool make_dirs(char *path) {
     for (char *p = path + 1; *p; p++) {
@@ -46,7 +32,7 @@ int cli_synthetic_model(const char *spec, char *path, size_t cap) {
     if (!shape || (colon && glint_type_from_name(colon + 1, &type) != GLINT_OK)) goto bad;
 
     char dir[900];
-    cache_dir(dir, sizeof dir);
+    gl_cache_dir(dir, sizeof dir);
     if (!make_dirs(dir)) {
         fprintf(stderr, "glint: cannot create cache directory %s: %s\n", dir, strerror(errno));
         return 1;

@@ -44,6 +44,18 @@ void gl_log(glint_log_level level, const char *fmt, ...) {
     }
 }
 
+void gl_cache_dir(char *buf, size_t cap) {
+    const char *e = getenv("GLINT_CACHE_DIR");
+    if (e && *e)
+        snprintf(buf, cap, "%s", e);
+    else if ((e = getenv("XDG_CACHE_HOME")) && *e)
+        snprintf(buf, cap, "%s/glint", e);
+    else if ((e = getenv("HOME")) && *e)
+        snprintf(buf, cap, "%s/.cache/glint", e);
+    else
+        snprintf(buf, cap, "/tmp/glint-cache");
+}
+
 int64_t gl_time_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

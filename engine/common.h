@@ -54,6 +54,10 @@ static inline uint64_t gl_align_up(uint64_t x, uint64_t a) {
     return (x + a - 1) / a * a;
 }
 
+/* Glint's cache directory (pipeline cache, plans, synthetic models): $GLINT_CACHE_DIR, else
+ * $XDG_CACHE_HOME/glint, else $HOME/.cache/glint, else /tmp/glint-cache. */
+void gl_cache_dir(char *buf, size_t cap);
+
 /* Monotonic clock in microseconds. */
 int64_t gl_time_us(void);
 

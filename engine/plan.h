@@ -107,11 +107,8 @@ typedef struct gl_plan_record {
 uint64_t gl_plan_hash64(const void *data, size_t n, uint64_t seed);
 #define GL_PLAN_HASH_SEED 0xcbf29ce484222325ull
 
-/* $GLINT_CACHE_DIR, else $XDG_CACHE_HOME/glint, else $HOME/.cache/glint, else
- * /tmp/glint-cache. */
-void gl_plan_cache_dir(char *buf, size_t cap);
 
-/* <dir>/plan-<model size>-<model hash>-<device hash>.json; dir NULL = gl_plan_cache_dir. */
+/* <dir>/plan-<model size>-<model hash>-<device hash>.json; dir NULL = gl_cache_dir. */
 glint_status gl_plan_cache_path(const char *dir, const gl_plan_key *key, char *buf, size_t cap,
                                 gl_err *err);
 

@@ -588,17 +588,6 @@ glint_status gl_plan_file_read(const char *path, gl_plan_record *out, gl_err *er
 
 /* ---- cache ------------------------------------------------------------------------------- */
 
-void gl_plan_cache_dir(char *buf, size_t cap) {
-    const char *e = getenv("GLINT_CACHE_DIR");
-    if (e && *e)
-        snprintf(buf, cap, "%s", e);
-    else if ((e = getenv("XDG_CACHE_HOME")) && *e)
-        snprintf(buf, cap, "%s/glint", e);
-    else if ((e = getenv("HOME")) && *e)
-        snprintf(buf, cap, "%s/.cache/glint", e);
-    else
-        snprintf(buf, cap, "/tmp/glint-cache");
-}
 
 static bool make_dirs(char *path) {
     for (char *p = path + 1; *p; p++) {
@@ -633,7 +622,7 @@ glint_status gl_plan_cache_path(const char *dir, const gl_plan_key *key, char *b
     if (dir)
         snprintf(d, sizeof d, "%s", dir);
     else
-        gl_plan_cache_dir(d, sizeof d);
+        gl_cache_dir(d, sizeof d);
     int n = snprintf(buf, cap, "%s/plan-%llu-%016llx-%016llx.json", d,
                      (unsigned long long)key->model_size, (unsigned long long)key->model_hash,
                      (unsigned long long)device_hash(key));
@@ -648,7 +637,7 @@ glint_status gl_plan_cache_save(const char *dir, const gl_plan_record *r, gl_err
     if (dir)
         snprintf(d, sizeof d, "%s", dir);
     else
-        gl_plan_cache_dir(d, sizeof d);
+        gl_cache_dir(d, sizeof d);
     glint_status st = gl_plan_cache_path(d, &r->key, path, sizeof path, err);
     if (st != GLINT_OK) return st;
     if (!make_dirs(d))

@@ -404,13 +404,13 @@ static void test_cache(void) {
     /* $GLINT_CACHE_DIR is the default directory. */
     setenv("GLINT_CACHE_DIR", CACHE_DIR, 1);
     char dir[1024];
-    gl_plan_cache_dir(dir, sizeof dir);
+    gl_cache_dir(dir, sizeof dir);
     CHECK_MSG(strcmp(dir, CACHE_DIR) == 0, "cache dir %s", dir);
     CHECK_STATUS(gl_plan_cache_load(NULL, &r->key, got, &hit, NULL), GLINT_OK);
     CHECK(hit && same_record(r, got));
     unsetenv("GLINT_CACHE_DIR");
     setenv("XDG_CACHE_HOME", "/x/y", 1);
-    gl_plan_cache_dir(dir, sizeof dir);
+    gl_cache_dir(dir, sizeof dir);
     CHECK_MSG(strcmp(dir, "/x/y/glint") == 0, "cache dir %s", dir);
 
     /* Another model or driver: a miss, whether the file is absent or a stale one sits at the

@@ -1,6 +1,6 @@
 /* Compute pipelines: one per (shader, specialization constants, binding count), created on
  * first use from the embedded SPIR-V, through a VkPipelineCache kept on disk under
- * $GLINT_CACHE_DIR (else $XDG_CACHE_HOME/glint, else ~/.cache/glint). The file is keyed by
+ * gl_cache_dir(). The file is keyed by
  * vendor, device, driver version and pipelineCacheUUID, in its name and in a checked header. */
 #include "vk_device.h"
 
@@ -39,15 +39,7 @@ static bool mkdirs(char *path) {
 
 static void cache_path(gl_vk_device *d) {
     char dir[900];
-    const char *g = getenv("GLINT_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
-    if (g && *g)
-        snprintf(dir, sizeof dir, "%s", g);
-    else if (x && *x)
-        snprintf(dir, sizeof dir, "%s/glint", x);
-    else if (h && *h)
-        snprintf(dir, sizeof dir, "%s/.cache/glint", h);
-    else
-        return;
+    gl_cache_dir(dir, sizeof dir);
     if (!mkdirs(dir)) {
         GL_LOGI("vulkan: cannot create the cache directory %s: %s", dir, strerror(errno));
         return;
