@@ -33,6 +33,9 @@ struct gl_backend_i {
     const char *(*name)(gl_backend *b);
     /* Device and capability lines for `glint devices`, NUL-terminated into buf. */
     void (*describe)(gl_backend *b, char *buf, size_t cap);
+    /* One line naming the device and driver exactly enough that a plan measured on it is
+     * valid only there (plan cache key), e.g. "vulkan:10de:2330:<driver>:<cache uuid>". */
+    void (*identity)(gl_backend *b, char *buf, size_t cap);
     /* Whether compute() can run this node as it is (types, shapes, params). */
     bool (*supports_op)(gl_backend *b, const gl_node *node);
 

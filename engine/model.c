@@ -46,104 +46,32 @@ glint_status gl_model_bind(glint_model *m, bool *used, gl_tensor **out, bool opt
     return GLINT_OK;
 }
 
-/* Copies every weight into the backend's memory, packed into buffers of at most 256 MiB
- * (many phones bind no larger range). Mapped device memory is filled straight from the
- * mapped file; afterwards the file's pages are released, so the weights are resident once.
- * t->data keeps a host address (the mapping, or the file) for any node the CPU must run. */
-static glint_status model_place_weights(glint_model *m, gl_err *err) {
-    gl_backend *b = m->backend;
-    const size_t align = b->iface->get_alignment ? b->iface->get_alignment(b) : 64;
-    const size_t chunk_max = (size_t)256 << 20;
-    size_t cur = 0;
-    int n_bufs = 0;
-    /* pass 1: count buffers; pass 2: allocate and fill */
-    for (int pass = 0; pass < 2; pass++) {
-        gl_buffer *buf = NULL;
-        size_t start = 0;
-        cur = 0;
-        n_bufs = 0;
-        for (int64_t i = 0; i <= m->n_tensors; i++) {
-            const size_t sz = i < m->n_tensors ? gl_align_up(gl_tensor_nbytes(&m->tensors[i]),
-                                                             align) : 0;
-            if (i == m->n_tensors || (cur > 0 && cur + sz > chunk_max)) {
-                /* close the chunk of tensors [start, i) */
-                if (pass == 1 && cur > 0) {
-                    glint_status st = b->iface->buffer_alloc(b, cur, GL_BUFFER_WEIGHTS, &buf);
-                    if (st)
-                        return gl_fail(err, st, "cannot allocate %zu MiB of weights on %s",
-                                       cur >> 20, b->iface->name(b));
-                    m->weight_bufs[m->n_weight_bufs++] = buf;
-                    size_t off = 0;
-                    for (int64_t j = (int64_t)start; j < i; j++) {
-                        gl_tensor *t = &m->tensors[j];
-                        const size_t n = gl_tensor_nbytes(t);
-                        if (buf->host) {
-                            memcpy((char *)buf->host + off, t->data, n);
-                        } else if ((st = b->iface->buffer_upload(b, buf, off, t->data, n))) {
-                            return gl_fail(err, st, "cannot upload '%s' to %s", t->name,
-                                           b->iface->name(b));
-                        }
-                        t->buffer = buf;
-                        t->offset = off;
-                        if (buf->host) t->data = (char *)buf->host + off;
-                        off += gl_align_up(n, align);
-                    }
-                }
-                if (cur > 0) n_bufs++;
-                start = (size_t)i;
-                cur = 0;
-            }
-            cur += sz;
-        }
-        if (pass == 0) {
-            m->weight_bufs = calloc((size_t)GL_MAX(n_bufs, 1), sizeof *m->weight_bufs);
-            if (!m->weight_bufs) return gl_fail(err, GLINT_ERROR_OUT_OF_MEMORY, "out of memory");
-        }
+/* The stage each weight serves (GROUP: shared when several). */
+static glint_status model_group_tensors(glint_model *m, gl_err *err) {
+    m->tensor_group = malloc((size_t)GL_MAX(m->n_tensors, 1) * sizeof *m->tensor_group);
+    if (!m->tensor_group) return gl_fail(err, GLINT_ERROR_OUT_OF_MEMORY, "out of memory");
+    for (int64_t i = 0; i < m->n_tensors; i++) m->tensor_group[i] = -1;
+    const int n_layer = m->hp.n_layer;
+#define MARK(t, stage)                                                                             \
+    do {                                                                                           \
+        if (t) {                                                                                   \
+            int *g = &m->tensor_group[(t) - m->tensors];                                          \
+            *g = (*g == -1 || *g == (stage)) ? (stage) : GL_STAGE_MAX;                             \
+        }                                                                                          \
+    } while (0)
+    MARK(m->tok_embd, 0);
+    MARK(m->output_norm, n_layer + 1);
+    MARK(m->output, n_layer + 1);
+    for (int l = 0; l < n_layer; l++) {
+        const gl_layer *L = &m->layers[l];
+        const gl_tensor *ts[] = {L->attn_norm, L->wq, L->wk, L->wv, L->wo, L->bq, L->bk,
+                                 L->bv, L->q_norm, L->k_norm, L->ffn_norm, L->ffn_gate,
+                                 L->ffn_up, L->ffn_down, m->rope_freqs};
+        for (size_t i = 0; i < GL_ARRAY_LEN(ts); i++) MARK(ts[i], l + 1);
     }
-    gl_gguf_release_pages(m->gguf);
-    return GLINT_OK;
-}
-
-/* On the CPU the weights are read in place from the mapped file, except those the CPU backend
- * rearranges for its kernels (GL_LAYOUT_Q4_0X8): those get one buffer, and the file's pages
- * are released so nothing is resident twice. Only 2-D weights other than token_embd (which is
- * also the tied output) are offered: they feed MUL_MAT alone. */
-static bool cpu_repacks(gl_backend *b, gl_tensor *t) {
-    return t->ne[1] > 1 && t->ne[2] == 1 && t->ne[3] == 1 &&
-           strcmp(t->name, "token_embd.weight") != 0 &&
-           b->iface->weight_prepare(b, t, NULL) == GLINT_OK;
-}
-
-static glint_status model_prepare_cpu_weights(glint_model *m, gl_err *err) {
-    gl_backend *b = m->backend;
-    if (!b->iface->weight_prepare) return GLINT_OK;
-    const size_t align = 64;
-    size_t total = 0;
-    for (int64_t i = 0; i < m->n_tensors; i++) {
-        gl_tensor *t = &m->tensors[i];
-        if (cpu_repacks(b, t)) total += gl_align_up(gl_tensor_nbytes(t), align);
-    }
-    if (total == 0) return GLINT_OK;
-    m->weight_bufs = calloc(1, sizeof *m->weight_bufs);
-    if (!m->weight_bufs) return gl_fail(err, GLINT_ERROR_OUT_OF_MEMORY, "out of memory");
-    gl_buffer *buf = NULL;
-    glint_status st = b->iface->buffer_alloc(b, total, GL_BUFFER_WEIGHTS, &buf);
-    if (st)
-        return gl_fail(err, st, "cannot allocate %zu MiB for repacked weights", total >> 20);
-    m->weight_bufs[m->n_weight_bufs++] = buf;
-    size_t off = 0;
-    for (int64_t i = 0; i < m->n_tensors; i++) {
-        gl_tensor *t = &m->tensors[i];
-        if (!cpu_repacks(b, t)) continue;
-        const void *src = t->data;
-        t->buffer = buf;
-        t->offset = off;
-        t->data = (char *)buf->host + off;
-        if ((st = b->iface->weight_prepare(b, t, src)))
-            return gl_fail(err, st, "cannot prepare '%s' on %s", t->name, b->iface->name(b));
-        off += gl_align_up(gl_tensor_nbytes(t), align);
-    }
-    gl_gguf_release_pages(m->gguf);
+#undef MARK
+    for (int64_t i = 0; i < m->n_tensors; i++)
+        if (m->tensor_group[i] == -1) m->tensor_group[i] = GL_STAGE_MAX;
     return GLINT_OK;
 }
 
@@ -215,20 +143,11 @@ static glint_status model_load(glint_model *m, const char *path, const glint_mod
     free(used);
     if (st) return st;
 
-    /* AUTO is the CPU until the profiling scheduler decides placements. */
-    m->backend = m->rt->cpu;
-    if (p->backend == GLINT_BACKEND_VULKAN) {
-        gl_backend *vk = gl_runtime_vulkan(m->rt);
-        if (vk) {
-            m->backend = vk;
-        } else {
-            GL_LOGW("vulkan unavailable (%s); running on the CPU", m->rt->vulkan_error);
-        }
-    } else if (p->backend == GLINT_BACKEND_OPENCL) {
-        GL_LOGW("opencl is not available in this build; running on the CPU");
-    }
-    if (m->backend != m->rt->cpu) return model_place_weights(m, err);
-    return model_prepare_cpu_weights(m, err);
+    if (m->hp.n_layer > GL_PLAN_MAX_LAYERS)
+        return gl_fail(err, GLINT_ERROR_UNSUPPORTED, "%d layers: at most %d are supported",
+                       m->hp.n_layer, GL_PLAN_MAX_LAYERS);
+    if ((st = model_group_tensors(m, err))) return st;
+    return gl_model_setup(m, p, err);
 }
 
 glint_status glint_model_load(glint_runtime *rt, const char *path, const glint_model_params *p,
@@ -259,9 +178,9 @@ glint_status glint_model_load(glint_runtime *rt, const char *path, const glint_m
 
 void glint_model_free(glint_model *m) {
     if (!m) return;
-    for (int i = 0; i < m->n_weight_bufs; i++)
-        m->backend->iface->buffer_free(m->backend, m->weight_bufs[i]);
-    free(m->weight_bufs);
+    gl_model_weights_free(m);
+    free(m->profile);
+    free(m->tensor_group);
     gl_vocab_free(m->vocab);
     free(m->tensors);
     free(m->layers);
@@ -281,7 +200,8 @@ glint_status glint_model_get_info(const glint_model *m, glint_model_info *out) {
         .n_ctx_train = hp->n_ctx_train, .n_embd = hp->n_embd, .n_layer = hp->n_layer,
         .n_head = hp->n_head, .n_head_kv = hp->n_head_kv, .n_ff = hp->n_ff,
         .head_dim = hp->head_dim, .n_params = m->n_params, .weight_bytes = m->weight_bytes,
-        .main_type = m->main_type, .backend = m->backend->iface->name(m->backend)};
+        .main_type = m->main_type, .backend = m->backend_desc,
+        .plan = m->plan_desc};
     return GLINT_OK;
 }
 

@@ -10,14 +10,20 @@
 struct glint_session {
     glint_model *m;
     glint_session_params p;
-    gl_backend *be;
-    gl_buffer *kv_buf, *act_buf, *io_buf; /* io: token ids, positions, logits */
+    gl_sched sched;
+    bool sched_ready;
+    gl_lbuf act, io; /* io: token ids, positions, logits */
+    gl_lbuf *kv;     /* [n_layer]: K then V of the layer */
+    int n_kv;
     gl_tensor *k_cache, *v_cache; /* [n_layer] */
     gl_tensor tokens_t, pos_t, logits_t;
+    size_t io_tok;                /* bytes of the token and position arrays in io */
     int32_t *tokens, *pos;
     float *logits;
     int32_t n_logits; /* rows of logits from the last batch */
     gl_graph g;
+    gl_plan plan[GL_PLAN_PHASE_COUNT];
+    const gl_weights **w[GL_PLAN_PHASE_COUNT]; /* [n_layer + 2] per phase */
     int32_t n_past;
     glint_session_stats stats;
     int32_t *queue; /* tokens submitted for step() */
@@ -40,15 +46,83 @@ static glint_status session_fail(glint_session *s, glint_status st, const char *
     return st;
 }
 
+static gl_plan_phase phase_of(int32_t n) {
+    return n > 1 ? GL_PLAN_PHASE_PREFILL : GL_PLAN_PHASE_DECODE;
+}
+
 static void session_forward_args(glint_session *s, int32_t n, gl_forward *fw) {
     s->tokens_t.ne[0] = s->pos_t.ne[0] = n;
     const int32_t n_out = s->p.logits_all ? n : 1;
     const int64_t ne[2] = {s->m->hp.n_vocab, n_out};
     gl_tensor_init(&s->logits_t, GLINT_TYPE_F32, 2, ne);
-    if (!s->io_buf) s->logits_t.data = s->logits;
+    gl_lbuf_bind(&s->io, &s->logits_t, 2 * s->io_tok);
     *fw = (gl_forward){.n = n, .n_past = s->n_past, .tokens = &s->tokens_t, .pos = &s->pos_t,
                        .k_cache = s->k_cache, .v_cache = s->v_cache, .logits = &s->logits_t,
-                       .logits_all = s->p.logits_all};
+                       .logits_all = s->p.logits_all, .w = s->w[phase_of(n)]};
+}
+
+void gl_session_set_plans(glint_session *s, const gl_plan plans[GL_PLAN_PHASE_COUNT]) {
+    const int n_stage = s->m->hp.n_layer + 2;
+    for (int ph = 0; ph < GL_PLAN_PHASE_COUNT; ph++) {
+        s->plan[ph] = plans[ph];
+        for (int st = 0; st < n_stage; st++)
+            s->w[ph][st] = gl_model_stage_weights(s->m, gl_plan_stage_backend(&plans[ph], st), st);
+    }
+}
+
+/* Backend b (>= 1) gets memory for a stage it runs in a plan, or whose weights it holds
+ * (a model loaded for profiling). */
+static bool backend_wants_stage(const glint_session *s, int b, int stage) {
+    const glint_model *m = s->m;
+    if (m->w[b].tensors && m->w[b].held[stage]) return true;
+    for (int ph = 0; ph < GL_PLAN_PHASE_COUNT; ph++)
+        if (gl_plan_stage_backend(&s->plan[ph], stage) == b) return true;
+    return false;
+}
+
+static glint_status session_alloc(glint_session *s, size_t layer_bytes, size_t logits_bytes,
+                                  gl_err *err) {
+    const glint_model *m = s->m;
+    const int n_layer = m->hp.n_layer;
+    bool want[GL_SCHED_MAX_BACKENDS] = {false};
+    for (int b = 1; b < m->n_backend; b++)
+        for (int st = 0; st < n_layer + 2 && !want[b]; st++) want[b] = backend_wants_stage(s, b, st);
+    s->io_tok = gl_align_up((size_t)s->p.n_batch * sizeof(int32_t), 256);
+    glint_status st = gl_lbuf_alloc(&s->sched, &s->io, "inputs and logits",
+                                    2 * s->io_tok + logits_bytes, want, err);
+    if (st) return st;
+    for (int l = 0; l < n_layer; l++) {
+        bool kw[GL_SCHED_MAX_BACKENDS] = {false};
+        for (int b = 1; b < m->n_backend; b++) kw[b] = backend_wants_stage(s, b, l + 1);
+        if ((st = gl_lbuf_alloc(&s->sched, &s->kv[l], "kv cache", 2 * layer_bytes, kw, err)))
+            return st;
+        s->n_kv = l + 1;
+        const int64_t ne[3] = {m->hp.head_dim, m->hp.n_head_kv, s->p.n_ctx};
+        gl_tensor *kv[2] = {&s->k_cache[l], &s->v_cache[l]};
+        for (int j = 0; j < 2; j++) {
+            gl_tensor_init(kv[j], s->p.kv_type, 3, ne);
+            gl_lbuf_bind(&s->kv[l], kv[j], (size_t)j * layer_bytes);
+            kv[j]->name = j ? "v_cache" : "k_cache";
+        }
+    }
+    gl_lbuf_bind(&s->io, &s->tokens_t, 0);
+    gl_lbuf_bind(&s->io, &s->pos_t, s->io_tok);
+    /* the largest graph says how much activation memory a pass needs */
+    gl_forward fw;
+    session_forward_args(s, s->p.n_batch, &fw);
+    gl_graph_reset(&s->g);
+    s->g.act = NULL;
+    m->arch->build(m, &s->g, &fw);
+    if (s->g.overflow) return gl_fail(err, GLINT_ERROR_INTERNAL, "graph arena overflow");
+    if ((st = gl_lbuf_alloc(&s->sched, &s->act, "activations", s->g.act_peak, want, err)))
+        return st;
+    s->g.act = &s->act.sentinel;
+    gl_graph_reset(&s->g);
+    m->arch->build(m, &s->g, &fw);
+    const gl_plan *plans[GL_PLAN_PHASE_COUNT] = {&s->plan[0], &s->plan[1]};
+    if ((st = gl_sched_reserve(&s->sched, s->g.nodes, s->g.n_nodes, plans, 2)))
+        return gl_fail(err, st, "cannot reserve scratch memory");
+    return GLINT_OK;
 }
 
 glint_status glint_session_create(glint_model *m, const glint_session_params *p,
@@ -73,15 +147,15 @@ glint_status glint_session_create(glint_model *m, const glint_session_params *p,
     if (s->p.n_ctx == 0) s->p.n_ctx = GL_MIN(hp->n_ctx_train > 0 ? hp->n_ctx_train : 4096, 4096);
     if (s->p.n_batch == 0) s->p.n_batch = 512;
     s->p.n_batch = GL_MIN(s->p.n_batch, s->p.n_ctx);
-    s->be = m->backend;
     const int32_t nb = s->p.n_batch, n_layer = hp->n_layer;
+    gl_err err = {{0}};
 
-    /* KV cache: per layer [head_dim, n_head_kv, n_ctx] in one buffer. */
     const size_t esz = p->kv_type == GLINT_TYPE_F16 ? 2 : 4;
     const size_t layer_bytes = gl_align_up(
         (size_t)hp->head_dim * (size_t)hp->n_head_kv * (size_t)s->p.n_ctx * esz, 256);
     s->k_cache = calloc((size_t)n_layer, sizeof *s->k_cache);
     s->v_cache = calloc((size_t)n_layer, sizeof *s->v_cache);
+    s->kv = calloc((size_t)n_layer, sizeof *s->kv);
     s->tokens = calloc((size_t)nb, sizeof *s->tokens);
     s->pos = calloc((size_t)nb, sizeof *s->pos);
     const size_t logits_bytes =
@@ -91,75 +165,39 @@ glint_status glint_session_create(glint_model *m, const glint_session_params *p,
     s->g.cap_tensors = n_layer * 48 + 32;
     s->g.nodes = calloc((size_t)s->g.cap_nodes, sizeof *s->g.nodes);
     s->g.tensors = calloc((size_t)s->g.cap_tensors, sizeof *s->g.tensors);
+    for (int ph = 0; ph < GL_PLAN_PHASE_COUNT; ph++)
+        s->w[ph] = calloc((size_t)n_layer + 2, sizeof *s->w[ph]);
     glint_status st = GLINT_ERROR_OUT_OF_MEMORY;
-    if (!s->k_cache || !s->v_cache || !s->tokens || !s->pos || !s->logits || !s->g.nodes ||
-        !s->g.tensors)
+    if (!s->k_cache || !s->v_cache || !s->kv || !s->tokens || !s->pos || !s->logits ||
+        !s->g.nodes || !s->g.tensors || !s->w[0] || !s->w[1])
         goto fail;
-    st = s->be->iface->buffer_alloc(s->be, 2 * layer_bytes * (size_t)n_layer, GL_BUFFER_COMPUTE,
-                                     &s->kv_buf);
-    if (st) goto fail;
-    for (int l = 0; l < n_layer; l++) {
-        const int64_t ne[3] = {hp->head_dim, hp->n_head_kv, s->p.n_ctx};
-        gl_tensor *kv[2] = {&s->k_cache[l], &s->v_cache[l]};
-        for (int j = 0; j < 2; j++) {
-            gl_tensor_init(kv[j], p->kv_type, 3, ne);
-            kv[j]->buffer = s->kv_buf;
-            kv[j]->offset = (size_t)(2 * l + j) * layer_bytes;
-            kv[j]->data = s->kv_buf->host ? (char *)s->kv_buf->host + kv[j]->offset : NULL;
-            kv[j]->name = j ? "v_cache" : "k_cache";
-        }
-    }
+    if ((st = gl_sched_init(&s->sched, m->backends, m->n_backend, s->g.cap_nodes, &err)))
+        goto fail;
+    s->sched_ready = true;
+    gl_session_set_plans(s, m->plan);
+
     const int64_t ntok = nb;
     gl_tensor_init(&s->tokens_t, GLINT_TYPE_I32, 1, &ntok);
     gl_tensor_init(&s->pos_t, GLINT_TYPE_I32, 1, &ntok);
-    s->tokens_t.data = s->tokens;
-    s->pos_t.data = s->pos;
-    if (s->be != m->rt->cpu) {
-        /* inputs and logits live on the device; the host arrays are staged through them */
-        const size_t io_tok = gl_align_up((size_t)nb * sizeof(int32_t), 256);
-        st = s->be->iface->buffer_alloc(s->be, 2 * io_tok + logits_bytes, GL_BUFFER_COMPUTE,
-                                        &s->io_buf);
-        if (st) goto fail;
-        gl_tensor *io[3] = {&s->tokens_t, &s->pos_t, &s->logits_t};
-        for (int j = 0; j < 3; j++) {
-            io[j]->buffer = s->io_buf;
-            io[j]->offset = (size_t)j * io_tok;
-            io[j]->data = s->io_buf->host ? (char *)s->io_buf->host + io[j]->offset : NULL;
-        }
-    }
-
-    /* Measure the largest graph, then give it memory and let the backend size its scratch. */
-    gl_forward fw;
-    session_forward_args(s, nb, &fw);
-    gl_graph_reset(&s->g);
-    m->arch->build(m, &s->g, &fw);
-    if (s->g.overflow) {
-        st = GLINT_ERROR_INTERNAL;
-        goto fail;
-    }
-    st = s->be->iface->buffer_alloc(s->be, s->g.act_peak, GL_BUFFER_COMPUTE, &s->act_buf);
-    if (st) goto fail;
-    s->g.act = s->act_buf;
-    gl_graph_reset(&s->g);
-    m->arch->build(m, &s->g, &fw);
-    if (s->be->iface->reserve && (st = s->be->iface->reserve(s->be, s->g.nodes, s->g.n_nodes)))
-        goto fail;
+    if ((st = session_alloc(s, layer_bytes, logits_bytes, &err))) goto fail;
     *out = s;
     return GLINT_OK;
 fail:
-    snprintf(m->last_error, sizeof m->last_error, "session: %s while creating (n_ctx %d, "
-             "n_batch %d)", glint_status_string(st), s->p.n_ctx, s->p.n_batch);
+    snprintf(m->last_error, sizeof m->last_error, "session (n_ctx %d, n_batch %d): %.400s",
+             s->p.n_ctx, s->p.n_batch, err.msg[0] ? err.msg : glint_status_string(st));
     glint_session_free(s);
     return st;
 }
 
 void glint_session_free(glint_session *s) {
     if (!s) return;
-    if (s->be) {
-        s->be->iface->buffer_free(s->be, s->kv_buf);
-        s->be->iface->buffer_free(s->be, s->act_buf);
-        s->be->iface->buffer_free(s->be, s->io_buf);
+    if (s->sched_ready) {
+        gl_lbuf_free(&s->sched, &s->act);
+        gl_lbuf_free(&s->sched, &s->io);
+        for (int l = 0; l < s->n_kv; l++) gl_lbuf_free(&s->sched, &s->kv[l]);
+        gl_sched_free(&s->sched);
     }
+    free(s->kv);
     free(s->k_cache);
     free(s->v_cache);
     free(s->tokens);
@@ -167,6 +205,8 @@ void glint_session_free(glint_session *s) {
     free(s->logits);
     free(s->g.nodes);
     free(s->g.tensors);
+    free(s->w[0]);
+    free(s->w[1]);
     free(s->queue);
     free(s);
 }
@@ -179,71 +219,44 @@ int32_t gl_session_n_vocab(const glint_session *s) {
     return s ? s->m->hp.n_vocab : 0;
 }
 
-/* Token ids and positions into the device's io buffer (nothing to do on the CPU). */
-static glint_status session_stage_inputs(glint_session *s, int32_t n) {
-    if (!s->io_buf) return GLINT_OK;
-    const size_t bytes = (size_t)n * sizeof(int32_t);
-    if (s->io_buf->host) {
-        memcpy(s->tokens_t.data, s->tokens, bytes);
-        memcpy(s->pos_t.data, s->pos, bytes);
-        return GLINT_OK;
-    }
-    glint_status st = s->be->iface->buffer_upload(s->be, s->io_buf, s->tokens_t.offset,
-                                                  s->tokens, bytes);
-    if (st == GLINT_OK)
-        st = s->be->iface->buffer_upload(s->be, s->io_buf, s->pos_t.offset, s->pos, bytes);
-    return st ? session_fail(s, st, "cannot upload the batch: %s", glint_status_string(st)) : st;
+void gl_session_set_profiling(glint_session *s, bool on) {
+    s->sched.profiling = on;
+    for (int b = 0; b < s->sched.n_backend; b++)
+        if (s->sched.be[b]->iface->set_profiling) s->sched.be[b]->iface->set_profiling(s->sched.be[b], on);
 }
 
-static glint_status session_fetch_logits(glint_session *s, int32_t n) {
-    if (!s->io_buf) return GLINT_OK;
-    const size_t bytes = (size_t)s->m->hp.n_vocab * (size_t)(s->p.logits_all ? n : 1) * 4;
-    if (s->io_buf->host) {
-        memcpy(s->logits, s->logits_t.data, bytes);
-        return GLINT_OK;
+void gl_session_stage_ms(const glint_session *s, double *out, int n_stage) {
+    const int n_layer = s->m->hp.n_layer;
+    for (int i = 0; i < n_stage; i++) out[i] = 0;
+    for (int k = 0; k < s->g.n_nodes; k++) {
+        const int st = gl_stage_of_layer(s->g.nodes[k].layer, n_layer);
+        if (st < n_stage) out[st] += s->sched.node_us[k] / 1000.0;
     }
-    glint_status st = s->be->iface->buffer_download(s->be, s->io_buf, s->logits_t.offset,
-                                                    s->logits, bytes);
-    return st ? session_fail(s, st, "cannot read the logits: %s", glint_status_string(st)) : st;
 }
 
-/* Host-addressable: every tensor of the node has a CPU address. */
-static bool node_on_host(const gl_node *nd) {
-    if (!nd->dst->data) return false;
-    for (int i = 0; i < GL_MAX_SRC; i++)
-        if (nd->src[i] && !nd->src[i]->data) return false;
-    return true;
+glint_status gl_session_set_n_past(glint_session *s, int32_t n_past) {
+    if (n_past < 0 || n_past >= s->p.n_ctx) return GLINT_ERROR_INVALID_ARGUMENT;
+    s->n_past = n_past;
+    return GLINT_OK;
 }
 
-/* Runs the graph: contiguous runs of nodes on the session's backend, and the nodes it
- * declines on the CPU (possible where its memory is host-visible; moving tensors between
- * separate memories is the scheduler's job). */
-static glint_status session_compute(glint_session *s) {
-    gl_backend *be = s->be, *cpu = s->m->rt->cpu;
-    gl_node *nodes = s->g.nodes;
-    const int n = s->g.n_nodes;
-    glint_status st = GLINT_OK;
-    for (int i = 0; i < n && st == GLINT_OK;) {
-        const bool on_be = be == cpu || be->iface->supports_op(be, &nodes[i]);
-        int j = i + 1;
-        while (j < n && (be == cpu || be->iface->supports_op(be, &nodes[j])) == on_be) j++;
-        if (on_be) {
-            st = be->iface->compute(be, nodes + i, j - i);
-        } else {
-            for (int k = i; k < j; k++)
-                if (!node_on_host(&nodes[k]))
-                    return session_fail(s, GLINT_ERROR_UNSUPPORTED,
-                                        "%s (layer %d) cannot run on %s, and its tensors are not "
-                                        "host-visible for the CPU", gl_op_name(nodes[k].op),
-                                        nodes[k].layer, be->iface->name(be));
-            st = be->iface->synchronize(be); /* the CPU reads what the device wrote */
-            if (st == GLINT_OK) st = cpu->iface->compute(cpu, nodes + i, j - i);
-        }
-        i = j;
+glint_status gl_session_zero_kv(glint_session *s) {
+    for (int l = 0; l < s->n_kv; l++) {
+        glint_status st = gl_lbuf_zero(&s->sched, &s->kv[l]);
+        if (st) return st;
     }
-    if (st == GLINT_OK) st = be->iface->synchronize(be);
-    return st ? session_fail(s, st, "forward pass failed on %s: %s", be->iface->name(be),
-                             glint_status_string(st)) : st;
+    return GLINT_OK;
+}
+
+gl_sched_stats gl_session_sched_stats(const glint_session *s) {
+    return s->sched.stats;
+}
+
+unsigned gl_session_backends(const glint_session *s) {
+    unsigned mask = 0;
+    for (int b = 0; b < s->sched.n_backend; b++)
+        if (s->act.phys[b] && s->act.owned[b]) mask |= 1u << b;
+    return mask;
 }
 
 /* One forward pass over n <= n_batch tokens. */
@@ -256,13 +269,19 @@ static glint_status session_batch(glint_session *s, const int32_t *tokens, int32
     gl_forward fw;
     session_forward_args(s, n, &fw);
     gl_graph_reset(&s->g);
-    s->g.act = s->act_buf;
+    s->g.act = &s->act.sentinel;
     s->m->arch->build(s->m, &s->g, &fw);
     if (s->g.overflow) return session_fail(s, GLINT_ERROR_INTERNAL, "graph arena overflow");
-    glint_status st = session_stage_inputs(s, n);
-    if (st == GLINT_OK) st = session_compute(s);
-    if (st == GLINT_OK) st = session_fetch_logits(s, n);
-    if (st) return st;
+    gl_lbuf_reset(&s->act);
+    const size_t bytes = (size_t)n * sizeof(int32_t);
+    glint_status st = gl_lbuf_write(&s->sched, &s->io, 0, s->tokens, bytes);
+    if (!st) st = gl_lbuf_write(&s->sched, &s->io, s->io_tok, s->pos, bytes);
+    if (!st) st = gl_sched_run(&s->sched, s->g.nodes, s->g.n_nodes, &s->plan[phase_of(n)]);
+    if (!st)
+        st = gl_lbuf_read(&s->sched, &s->io, 2 * s->io_tok, s->logits,
+                          gl_tensor_nbytes(&s->logits_t));
+    if (st) return session_fail(s, st, "forward pass failed: %s", s->sched.last_error[0] ?
+                                s->sched.last_error : glint_status_string(st));
     s->n_past += n;
     s->n_logits = s->p.logits_all ? n : 1;
     const double ms = (double)(gl_time_us() - t0) / 1000.0;

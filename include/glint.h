@@ -195,10 +195,23 @@ GLINT_API glint_status glint_runtime_describe(glint_runtime *rt, char *buf, size
 
 /* ---- model ----------------------------------------------------------------------------- */
 
+/* Progress of a long step (profiling at load): `frac` in 0..1, `what` a short label. */
+typedef void (*glint_progress_fn)(float frac, const char *what, void *user);
+
+/* Where the layers run. AUTO (the default) splits them between the GPU and the CPU by a plan:
+ * `plan_path` if given, else `gpu_layers` if >= 0, else a plan cached for this model and
+ * these devices, else one made by profiling the model now (seconds; `progress` reports it)
+ * and cached, or with `no_profile` a static one (everything on the GPU). A named backend runs
+ * every layer there (or the first `gpu_layers` of them, the rest on the CPU). */
 typedef struct glint_model_params {
     glint_backend_kind backend; /* default AUTO */
     int gpu_layers;             /* -1 = the plan decides; N = first N layers on the GPU */
     bool use_mmap;              /* default true: weights are used in place from the file */
+    bool no_profile;            /* AUTO without a cached plan: static plan, no profiling */
+    bool reprofile;             /* AUTO: profile even when a cached plan matches */
+    const char *plan_path;      /* a plan file (JSON, as `glint profile` writes) to follow */
+    glint_progress_fn progress; /* NULL: silent */
+    void *progress_user;
 } glint_model_params;
 
 GLINT_API glint_model_params glint_model_default_params(void);
@@ -217,7 +230,9 @@ typedef struct glint_model_info {
     int32_t n_vocab, n_ctx_train, n_embd, n_layer, n_head, n_head_kv, n_ff, head_dim;
     uint64_t n_params, weight_bytes;
     glint_type main_type; /* the type most weight bytes are in */
-    const char *backend;  /* where the layers run: "cpu", "vulkan"; borrowed */
+    const char *backend;  /* where the layers run: "cpu", "vulkan", "vulkan+cpu"; borrowed */
+    const char *plan;     /* the placement, e.g. "prefill: embed:vulkan 0-21:vulkan
+                             head:vulkan; decode: ..."; borrowed */
 } glint_model_info;
 
 GLINT_API glint_status glint_model_get_info(const glint_model *m, glint_model_info *out);

@@ -30,6 +30,12 @@ static void cpu_describe(gl_backend *b, char *buf, size_t cap) {
              gl_threadpool_n_threads(c->pool), c->k->name, gl_cpu_features_string());
 }
 
+static void cpu_identity(gl_backend *b, char *buf, size_t cap) {
+    gl_cpu_ctx *c = b->ctx;
+    snprintf(buf, cap, "cpu:%s:%dt:%s", c->k->name, gl_threadpool_n_threads(c->pool),
+             gl_cpu_features_string());
+}
+
 static bool cpu_supports_op(gl_backend *b, const gl_node *node) {
     return gl_cpu_op_supported(node);
 }
@@ -167,6 +173,7 @@ static void cpu_free(gl_backend *b) {
 static const struct gl_backend_i g_cpu_iface = {
     .name = cpu_name,
     .describe = cpu_describe,
+    .identity = cpu_identity,
     .supports_op = cpu_supports_op,
     .buffer_alloc = cpu_buffer_alloc,
     .buffer_free = cpu_buffer_free,

@@ -26,6 +26,15 @@ static void vk_describe(gl_backend *b, char *buf, size_t cap) {
     gl_vk_describe(dev(b), buf, cap);
 }
 
+static void vk_identity(gl_backend *b, char *buf, size_t cap) {
+    const gl_vk_device *d = dev(b);
+    char uuid[2 * VK_UUID_SIZE + 1];
+    for (unsigned i = 0; i < VK_UUID_SIZE; i++)
+        snprintf(uuid + 2 * i, 3, "%02x", d->caps.pipeline_cache_uuid[i]);
+    snprintf(buf, cap, "vulkan:%04x:%04x:%08x:%s:tiers%x", d->caps.vendor_id, d->caps.device_id,
+             d->caps.driver_version, uuid, d->caps.enabled);
+}
+
 static bool on_device(gl_backend *b, const gl_tensor *t) {
     return t->buffer && t->buffer->backend == b && t->buffer->impl;
 }
@@ -190,6 +199,7 @@ static void vk_free(gl_backend *b) {
 static const struct gl_backend_i g_vk_iface = {
     .name = vk_name,
     .describe = vk_describe,
+    .identity = vk_identity,
     .supports_op = vk_supports_op,
     .buffer_alloc = vk_buffer_alloc,
     .buffer_free = vk_buffer_free,

@@ -148,13 +148,15 @@ static void llama_build(const glint_model *m, gl_graph *g, const gl_forward *fw)
                                                                  hp->rope_freq_scale}};
     gl_op_params attn = {.i = {fw->n_past}, .f = {1.0f / sqrtf((float)D)}};
     gl_op_params swiglu = {.i = {GL_GLU_SWIGLU}};
+    const int n_layer = hp->n_layer;
 
     g->layer = -1;
     gl_tensor *x = gl_graph_new(g, F32, E, n, 1); /* [E, n] */
-    gl_graph_op(g, GL_OP_GET_ROWS, x, m->tok_embd, fw->tokens, NULL, NULL);
+    gl_graph_op(g, GL_OP_GET_ROWS, x, fw->w[0]->tok_embd, fw->tokens, NULL, NULL);
 
-    for (int l = 0; l < hp->n_layer; l++) {
-        const gl_layer *L = &m->layers[l];
+    for (int l = 0; l < n_layer; l++) {
+        const gl_weights *W = fw->w[l + 1];
+        const gl_layer *L = &W->layers[l];
         const size_t mark = g->act_used;
         g->layer = l;
 
@@ -175,8 +177,8 @@ static void llama_build(const glint_model *m, gl_graph *g, const gl_forward *fw)
         gl_tensor *v3 = gl_graph_view(g, v, 0, D, HK, n, 0, 0);
         if (L->q_norm) gl_graph_op(g, GL_OP_RMS_NORM, q3, q3, L->q_norm, NULL, &norm);
         if (L->k_norm) gl_graph_op(g, GL_OP_RMS_NORM, k3, k3, L->k_norm, NULL, &norm);
-        gl_graph_op(g, GL_OP_ROPE, q3, q3, fw->pos, m->rope_freqs, &rope);
-        gl_graph_op(g, GL_OP_ROPE, k3, k3, fw->pos, m->rope_freqs, &rope);
+        gl_graph_op(g, GL_OP_ROPE, q3, q3, fw->pos, W->rope_freqs, &rope);
+        gl_graph_op(g, GL_OP_ROPE, k3, k3, fw->pos, W->rope_freqs, &rope);
 
         /* the cache rows of positions n_past .. n_past + n - 1 are contiguous */
         gl_tensor *kc = &fw->k_cache[l], *vc = &fw->v_cache[l];
@@ -207,13 +209,14 @@ static void llama_build(const glint_model *m, gl_graph *g, const gl_forward *fw)
     }
 
     /* output: only the rows whose logits are wanted */
-    g->layer = hp->n_layer;
+    g->layer = n_layer;
     const int64_t n_out = fw->logits_all ? n : 1;
     gl_tensor *xo = fw->logits_all ? x : gl_graph_view(g, x, (size_t)(n - 1) * x->nb[1], E, 1, 1,
                                                        0, 0);
     gl_tensor *h = gl_graph_new(g, F32, E, n_out, 1);
-    gl_graph_op(g, GL_OP_RMS_NORM, h, xo, m->output_norm, NULL, &norm);
-    gl_graph_op(g, GL_OP_MUL_MAT, fw->logits, m->output, h, NULL, NULL);
+    const gl_weights *W = fw->w[n_layer + 1];
+    gl_graph_op(g, GL_OP_RMS_NORM, h, xo, W->output_norm, NULL, &norm);
+    gl_graph_op(g, GL_OP_MUL_MAT, fw->logits, W->output, h, NULL, NULL);
 }
 
 static const gl_arch g_archs[] = {
