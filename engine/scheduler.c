@@ -121,7 +121,7 @@ glint_status gl_lbuf_alloc(gl_sched *s, gl_lbuf *l, const char *name, size_t siz
                            name, s->be[b]->iface->name(s->be[b]));
         l->owned[b] = true;
     }
-    for (int b = 1; b < s->n_backend && !l->phys[0]; b++)
+    for (int b = 1; b < s->n_backend && !l->phys[0] && !s->separate; b++)
         if (l->phys[b] && l->phys[b]->host) l->phys[0] = l->phys[b];
     if (!l->phys[0]) {
         glint_status st = s->be[0]->iface->buffer_alloc(s->be[0], size, GL_BUFFER_COMPUTE,
@@ -266,6 +266,7 @@ glint_status gl_sched_init(gl_sched *s, gl_backend *const *backends, int n_backe
     s->n_backend = n_backend;
     for (int b = 0; b < n_backend; b++) s->be[b] = backends[b];
     s->gpu_ops_off = parse_ops_off();
+    s->separate = getenv("GLINT_SCHED_SEPARATE") != NULL;
     s->cap_low = cap_nodes * (GL_MAX_SRC + 1);
     s->cap_pending = cap_nodes;
     s->cap_node_us = cap_nodes;
@@ -402,6 +403,10 @@ glint_status gl_sched_run(gl_sched *s, gl_node *nodes, int n, const gl_plan *pla
         if (b != 0 && ((s->gpu_ops_off >> nd->op & 1) || !lower_node(s, nd, b, &low) ||
                        !s->be[b]->iface->supports_op(s->be[b], &low))) {
             s->n_low = mark;
+            if (!(s->logged_fallback >> nd->op & 1))
+                GL_LOGI("%s (layer %d) runs on the cpu: %s declines it", gl_op_name(nd->op),
+                        nd->layer, s->be[b]->iface->name(s->be[b]));
+            s->logged_fallback |= 1ull << nd->op;
             b = 0;
         }
         if (b == 0 && !lower_node(s, nd, 0, &low))
@@ -428,6 +433,7 @@ glint_status gl_sched_run(gl_sched *s, gl_node *nodes, int n, const gl_plan *pla
             if (!st) st = iv_set(&l->valid, l->size, lo, hi, l->dom[b]);
             if (st) return st;
         }
+        s->stats.nodes_run[b]++;
         s->pending[s->n_pending] = low;
         s->pending_idx[s->n_pending++] = k;
     }

@@ -38,12 +38,17 @@ typedef struct gl_lbuf {
 typedef struct gl_sched_stats {
     int64_t n_copies;
     size_t copied_bytes;
+    int64_t nodes_run[GL_SCHED_MAX_BACKENDS]; /* nodes each backend ran */
 } gl_sched_stats;
 
 typedef struct gl_sched {
     int n_backend;
     gl_backend *be[GL_SCHED_MAX_BACKENDS]; /* 0 = the CPU */
     uint64_t gpu_ops_off; /* bit per gl_op never run on a GPU (GLINT_GPU_SKIP_OPS) */
+    /* every backend its own copy even where the CPU could map a GPU's (GLINT_SCHED_SEPARATE:
+     * tests the copy paths on unified-memory devices) */
+    bool separate;
+    uint64_t logged_fallback; /* ops already reported as running on the CPU instead */
     /* per run: nodes rewritten onto physical memory, and the run waiting to be computed */
     gl_tensor *low;
     int n_low, cap_low;
