@@ -133,17 +133,20 @@ glint_status gl_model_setup(glint_model *m, const glint_model_params *p, gl_err 
     }
     const int n_layer = m->hp.n_layer, gpu = m->n_backend > 1 ? 1 : -1;
     glint_status st = GLINT_OK;
+    const char *source = m->n_backend > 1 ? "static" : "cpu only";
     for (int ph = 0; ph < GL_PLAN_PHASE_COUNT && !st; ph++)
         st = gl_plan_static(n_layer, m->n_backend, gpu, 0, &m->plan[ph], err);
     if (st) return st;
 
     if (p->plan_path) {
         if ((st = plans_from_file(m, p->plan_path, err))) return st;
+        source = "plan file";
     } else if (p->gpu_layers >= 0 && gpu > 0) {
         for (int ph = 0; ph < GL_PLAN_PHASE_COUNT && !st; ph++)
             st = gl_plan_from_gpu_layers(n_layer, m->n_backend, p->gpu_layers, gpu, 0,
                                          &m->plan[ph], err);
         if (st) return st;
+        source = "gpu layers";
     } else if (p->backend == GLINT_BACKEND_AUTO && (m->n_backend > 1 || p->reprofile)) {
         bool hit = false;
         gl_plan_record *r = NULL;
@@ -154,10 +157,16 @@ glint_status gl_model_setup(glint_model *m, const glint_model_params *p, gl_err 
             if (r && gl_plan_cache_load(NULL, &key, r, &hit, err) == GLINT_OK && hit) {
                 for (int ph = 0; ph < GL_PLAN_PHASE_COUNT; ph++) hit = hit && plan_fits(m, &r->plan[ph]);
                 if (hit) memcpy(m->plan, r->plan, sizeof m->plan);
+                if (hit) source = "cached";
             }
             free(r);
         }
-        if (!hit && !p->no_profile && (st = plans_from_profile(m, p, err))) return st;
+        if (!hit && !p->no_profile) {
+            if ((st = plans_from_profile(m, p, err))) return st;
+            source = "profiled";
+        }
     }
-    return gl_model_apply_plans(m, err);
+    if ((st = gl_model_apply_plans(m, err))) return st;
+    GL_LOGI("placement (%s): %s", source, m->plan_desc);
+    return GLINT_OK;
 }
