@@ -15,12 +15,17 @@ struct glint_runtime {
     gl_backend *vulkan;      /* created on first use; NULL when unavailable */
     bool vulkan_tried;
     char vulkan_error[512];  /* why it is unavailable */
+    gl_backend *opencl;      /* likewise */
+    bool opencl_tried;
+    char opencl_error[512];
     char last_error[512];
 };
 
 /* The Vulkan backend of the runtime, created on first call; NULL (and the reason in
  * rt->vulkan_error) when there is none. */
 gl_backend *gl_runtime_vulkan(glint_runtime *rt);
+/* The same for OpenCL (rt->opencl_error). */
+gl_backend *gl_runtime_opencl(glint_runtime *rt);
 
 typedef struct gl_hparams {
     char arch[32];

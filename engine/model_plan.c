@@ -119,17 +119,27 @@ glint_status gl_model_setup(glint_model *m, const glint_model_params *p, gl_err 
     glint_runtime *rt = m->rt;
     m->backends[0] = rt->cpu;
     m->n_backend = 1;
-    if (p->backend == GLINT_BACKEND_VULKAN || p->backend == GLINT_BACKEND_AUTO) {
+    /* AUTO may use every GPU backend there is; a named one only itself */
+    const bool auto_ = p->backend == GLINT_BACKEND_AUTO;
+    if (auto_ || p->backend == GLINT_BACKEND_VULKAN) {
         gl_backend *vk = gl_runtime_vulkan(rt);
         if (vk) {
             m->backends[m->n_backend++] = vk;
-        } else if (p->backend == GLINT_BACKEND_VULKAN) {
+        } else if (!auto_) {
             GL_LOGW("vulkan unavailable (%s); running on the CPU", rt->vulkan_error);
         } else {
             GL_LOGI("no vulkan device (%s)", rt->vulkan_error);
         }
-    } else if (p->backend == GLINT_BACKEND_OPENCL) {
-        GL_LOGW("opencl is not available in this build; running on the CPU");
+    }
+    if (auto_ || p->backend == GLINT_BACKEND_OPENCL) {
+        gl_backend *cl = gl_runtime_opencl(rt);
+        if (cl) {
+            m->backends[m->n_backend++] = cl;
+        } else if (!auto_) {
+            GL_LOGW("opencl unavailable (%s); running on the CPU", rt->opencl_error);
+        } else {
+            GL_LOGI("no opencl device (%s)", rt->opencl_error);
+        }
     }
     const int n_layer = m->hp.n_layer, gpu = m->n_backend > 1 ? 1 : -1;
     glint_status st = GLINT_OK;

@@ -60,8 +60,26 @@ gl_backend *gl_runtime_vulkan(glint_runtime *rt) {
     return rt->vulkan;
 }
 
+gl_backend *gl_runtime_opencl(glint_runtime *rt) {
+    if (rt->opencl_tried) return rt->opencl;
+    rt->opencl_tried = true;
+#ifdef GLINT_WITH_OPENCL
+    gl_err err = {{0}};
+    glint_status st = gl_backend_opencl_create(&rt->opencl, &err);
+    if (st != GLINT_OK) {
+        rt->opencl = NULL;
+        snprintf(rt->opencl_error, sizeof rt->opencl_error, "%s",
+                 err.msg[0] ? err.msg : glint_status_string(st));
+    }
+#else
+    snprintf(rt->opencl_error, sizeof rt->opencl_error, "not built in this version");
+#endif
+    return rt->opencl;
+}
+
 void glint_runtime_free(glint_runtime *rt) {
     if (!rt) return;
+    if (rt->opencl) rt->opencl->iface->free(rt->opencl);
     if (rt->vulkan) rt->vulkan->iface->free(rt->vulkan);
     if (rt->cpu) rt->cpu->iface->free(rt->cpu);
     free(rt);
@@ -73,7 +91,7 @@ const char *glint_runtime_last_error(const glint_runtime *rt) {
 
 glint_status glint_runtime_describe(glint_runtime *rt, char *buf, size_t cap, size_t *n_out) {
     if (!rt || (!buf && cap) || !n_out) return GLINT_ERROR_INVALID_ARGUMENT;
-    char cpu[1024], vk[4096];
+    char cpu[1024], vk[4096], cl[4096];
     rt->cpu->iface->describe(rt->cpu, cpu, sizeof cpu);
     gl_backend *v = gl_runtime_vulkan(rt);
     if (v) {
@@ -81,7 +99,13 @@ glint_status glint_runtime_describe(glint_runtime *rt, char *buf, size_t cap, si
     } else {
         snprintf(vk, sizeof vk, "vulkan: no device (%s)", rt->vulkan_error);
     }
-    const int n = snprintf(buf, cap, "%s\n%s\nopencl: not built in this version\n", cpu, vk);
+    gl_backend *c = gl_runtime_opencl(rt);
+    if (c) {
+        c->iface->describe(c, cl, sizeof cl);
+    } else {
+        snprintf(cl, sizeof cl, "opencl: no device (%s)", rt->opencl_error);
+    }
+    const int n = snprintf(buf, cap, "%s\n%s\n%s\n", cpu, vk, cl);
     *n_out = n > 0 ? (size_t)n : 0;
     return *n_out >= cap ? GLINT_ERROR_BUFFER_TOO_SMALL : GLINT_OK;
 }
