@@ -19,7 +19,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DGLINT_SANI
   -DGLINT_WERROR=ON >/dev/null
 cmake --build build-asan -j "$jobs"
 VK_DRIVER_FILES=/nonexistent ASAN_OPTIONS=detect_leaks=1 ctest --test-dir build-asan --output-on-failure -j "$jobs" \
-  -R 'gguf|tokenizer|quants|sampler|model_bad|cli_run'
+  -R 'gguf|tokenizer|quants|sampler|model_bad|sched|cli_run'
 
 echo "== aarch64 under qemu"
 bash tools/test-arm.sh
