@@ -1,9 +1,10 @@
-/* glint bench: llama-bench-style speed table. One row per configuration (a backend, later a
- * placement plan); each row measures prefill (pp N: one batch of N tokens into an empty
+/* glint bench: llama-bench-style speed table. One row per configuration (a backend, the auto
+ * plan, or --gpu-layers N); each row measures prefill (pp N: one batch of N tokens into an empty
  * context) and decode (tg N: N single-token steps after BOS), as mean and sample standard
  * deviation of tokens/s over R repetitions after one uncounted warm-up. Progress goes to
  * stderr, the table (md, csv or json) to stdout. */
 #include "cli.h"
+#include "model.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -13,19 +14,29 @@
 #define BENCH_MAX_CONFIGS 16
 
 typedef struct bench_opts {
-    const char *model, *synthetic, *backends, *output;
+    const char *model, *synthetic, *backends, *output, *gpu_layers;
     long n_prompt, n_gen, reps, n_threads;
-    bool verbose;
+    bool verbose, backends_given;
 } bench_opts;
 
 /* One row of the table: how the model is placed. */
+typedef enum bench_kind {
+    BENCH_BACKEND,    /* every layer on one named backend */
+    BENCH_AUTO,       /* the plan --backend auto makes (cached, or profiled at load) */
+    BENCH_GPU_LAYERS, /* the first N layers on the GPU, the rest on the CPU */
+} bench_kind;
+
 typedef struct bench_config {
+    bench_kind kind;
     glint_backend_kind backend;
     int gpu_layers; /* -1: the plan decides */
+    char name[32];  /* "cpu", "auto", "gpu-layers 3": the json/csv "config" field */
 } bench_config;
 
 typedef struct bench_result {
-    char model[128], backend[32];
+    char model[128], config[32];
+    char plain[32];   /* where the layers ran (info.backend): "cpu", "vulkan+cpu" */
+    char backend[64]; /* the md label: "cpu", or for plans "auto (vulkan+cpu)" */
     uint64_t size, params;
     int n_threads;
     double pp_mean, pp_sd, tg_mean, tg_sd;
@@ -40,8 +51,12 @@ static void bench_usage(FILE *f) {
             "  -r, --repetitions R    measured runs per test, after one warm-up (default 5)\n"
             "  -t, --threads N        CPU threads (default: all cores)\n"
             "  -o, --output FMT       md | csv | json (default md)\n"
-            "  --backends LIST        comma-separated backends to try (default cpu,vulkan);\n"
-            "                         one that is not available here is skipped with a note\n"
+            "  --backends LIST        comma-separated backends to try (default cpu,vulkan, then\n"
+            "                         an auto row: the plan --backend auto makes); 'auto' in\n"
+            "                         the list places that row; one that is not available here\n"
+            "                         is skipped with a note\n"
+            "  --gpu-layers LIST      also a row per N in the comma-separated list: the first N\n"
+            "                         layers on the GPU, the rest on the CPU\n"
             "  -v, --verbose          log loading and device details\n");
 }
 
@@ -61,7 +76,8 @@ static int parse(int argc, char **argv, bench_opts *o) {
         else if (OPT("-r", "--repetitions")) { VAL(); if (!cli_int(v, 1, 1000, &o->reps)) return 2; }
         else if (OPT("-t", "--threads")) { VAL(); if (!cli_int(v, 1, 1024, &o->n_threads)) return 2; }
         else if (OPT("-o", "--output")) { VAL(); o->output = v; }
-        else if (OPT("--backends", NULL)) { VAL(); o->backends = v; }
+        else if (OPT("--backends", NULL)) { VAL(); o->backends = v; o->backends_given = true; }
+        else if (OPT("--gpu-layers", NULL)) { VAL(); o->gpu_layers = v; }
         else if (OPT("-v", "--verbose")) o->verbose = true;
         else if (OPT("-h", "--help")) { bench_usage(stdout); return -1; }
         else { fprintf(stderr, "glint bench: unknown option '%s'\n", a); bench_usage(stderr); return 2; }
@@ -84,10 +100,21 @@ static int parse(int argc, char **argv, bench_opts *o) {
     return 0;
 }
 
-/* The configurations to measure, in table order. Rows for a placement plan ("auto plan") and
- * for --gpu-layers N are to be added here, after the plain backends. */
+static bool add_config(bench_config *cfg, int *n, int cap, bench_config c) {
+    if (*n == cap) {
+        fprintf(stderr, "glint bench: at most %d configurations\n", cap);
+        return false;
+    }
+    cfg[(*n)++] = c;
+    return true;
+}
+
+/* The configurations to measure, in table order: the --backends list (an "auto" in it is the
+ * auto plan; without --backends the auto row comes after the default cpu,vulkan), then one
+ * row per --gpu-layers N. */
 static int make_configs(const bench_opts *o, bench_config *cfg, int cap) {
     int n = 0;
+    bool have_auto = false;
     const char *p = o->backends;
     while (*p) {
         const char *end = strchr(p, ',');
@@ -101,15 +128,42 @@ static int make_configs(const bench_opts *o, bench_config *cfg, int cap) {
         name[len] = 0;
         glint_backend_kind k;
         if (!cli_backend(name, &k)) return -1;
-        if (n == cap) {
-            fprintf(stderr, "glint bench: at most %d configurations\n", cap);
-            return -1;
-        }
-        cfg[n++] = (bench_config){.backend = k, .gpu_layers = -1};
+        bench_config c = {.kind = k == GLINT_BACKEND_AUTO ? BENCH_AUTO : BENCH_BACKEND,
+                          .backend = k,
+                          .gpu_layers = -1};
+        snprintf(c.name, sizeof c.name, "%s", name);
+        have_auto |= c.kind == BENCH_AUTO;
+        if (!add_config(cfg, &n, cap, c)) return -1;
         p += len + (end ? 1 : 0);
     }
-    if (n == 0) fprintf(stderr, "glint bench: --backends names no backend\n");
-    return n > 0 ? n : -1;
+    if (n == 0) {
+        fprintf(stderr, "glint bench: --backends names no backend\n");
+        return -1;
+    }
+    if (!o->backends_given && !have_auto) {
+        bench_config c = {.kind = BENCH_AUTO, .backend = GLINT_BACKEND_AUTO, .gpu_layers = -1};
+        snprintf(c.name, sizeof c.name, "auto");
+        if (!add_config(cfg, &n, cap, c)) return -1;
+    }
+    for (const char *q = o->gpu_layers; q && *q;) {
+        char *end;
+        const long v = strtol(q, &end, 10);
+        if (end == q || v < 0 || v > GL_PLAN_MAX_LAYERS || (*end && *end != ',') ||
+            (*end && !end[1])) {
+            fprintf(stderr,
+                    "glint bench: --gpu-layers wants layer counts 0..%d, comma-separated, not "
+                    "'%s'\n",
+                    GL_PLAN_MAX_LAYERS, o->gpu_layers);
+            return -1;
+        }
+        /* AUTO with a layer count: the GPU the runtime would pick, whichever API it has */
+        bench_config c = {
+            .kind = BENCH_GPU_LAYERS, .backend = GLINT_BACKEND_AUTO, .gpu_layers = (int)v};
+        snprintf(c.name, sizeof c.name, "gpu-layers %ld", v);
+        if (!add_config(cfg, &n, cap, c)) return -1;
+        q = *end ? end + 1 : end;
+    }
+    return n;
 }
 
 static double now_s(void) {
@@ -155,25 +209,55 @@ static int bench_one(glint_runtime *rt, const char *path, const bench_opts *o,
     glint_model_params mp = glint_model_default_params();
     mp.backend = cfg->backend;
     mp.gpu_layers = cfg->gpu_layers;
+    /* the auto row may profile the model at load (seconds): show it */
+    cli_progress bar;
+    cli_progress_init(&bar);
+    if (cfg->kind == BENCH_AUTO) {
+        mp.progress = cli_progress_fn;
+        mp.progress_user = &bar;
+    }
     glint_model *m = NULL;
     glint_session *s = NULL;
     int32_t *toks = NULL;
     double *pp = NULL, *tg = NULL;
-    const char *want = glint_backend_kind_name(cfg->backend);
-    if (glint_model_load(rt, path, &mp, &m) != GLINT_OK) {
+    const char *want = cfg->name;
+    const glint_status lst = glint_model_load(rt, path, &mp, &m);
+    cli_progress_end(&bar);
+    if (lst != GLINT_OK) {
         fprintf(stderr, "glint bench: %s: cannot load %s: %s\n", want, path,
                 glint_runtime_last_error(rt));
-        return cfg->backend == GLINT_BACKEND_CPU ? 1 : -1;
+        return cfg->backend == GLINT_BACKEND_CPU || cfg->kind == BENCH_AUTO ? 1 : -1;
     }
     glint_model_info info;
     glint_model_get_info(m, &info);
     int rc = 1;
-    /* A backend without a device falls back to the CPU: that is not a row of its own. */
-    if (cfg->backend != GLINT_BACKEND_AUTO && strcmp(info.backend, want) != 0) {
+    const bool on_cpu = strcmp(info.backend, "cpu") == 0;
+    if (cfg->kind == BENCH_BACKEND && strcmp(info.backend, want) != 0) {
+        /* A backend without a device falls back to the CPU: that is not a row of its own. */
         fprintf(stderr, "glint bench: %s is not available here (the model ran on %s); skipped\n",
                 want, info.backend);
         rc = -1;
         goto done;
+    }
+    if (cfg->kind == BENCH_AUTO && on_cpu && m->n_backend < 2) {
+        fprintf(stderr, "glint bench: auto: no GPU backend here, so auto is the cpu row; "
+                        "skipped\n");
+        rc = -1;
+        goto done;
+    }
+    if (cfg->kind == BENCH_GPU_LAYERS && on_cpu && cfg->gpu_layers > 0) {
+        fprintf(stderr,
+                "glint bench: %s: no GPU backend here (the model ran on the cpu); "
+                "skipped\n",
+                want);
+        rc = -1;
+        goto done;
+    }
+    if (cfg->kind != BENCH_BACKEND) {
+        fprintf(stderr, "glint bench: %s: %s\n", want, info.plan ? info.plan : info.backend);
+        if (cfg->kind == BENCH_AUTO && on_cpu)
+            fprintf(stderr, "glint bench: auto: the plan puts every stage on the cpu (the GPU "
+                            "was slower here): this row measures the cpu row's placement\n");
     }
     const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
     const size_t blen = strlen(base) < sizeof r->model ? strlen(base) : sizeof r->model - 1;
@@ -181,7 +265,12 @@ static int bench_one(glint_runtime *rt, const char *path, const bench_opts *o,
     r->model[blen] = 0;
     char *dot = strstr(r->model, ".gguf");
     if (dot && dot[5] == 0) *dot = 0;
-    snprintf(r->backend, sizeof r->backend, "%s", info.backend);
+    snprintf(r->config, sizeof r->config, "%s", cfg->name);
+    snprintf(r->plain, sizeof r->plain, "%s", info.backend);
+    if (cfg->kind == BENCH_BACKEND)
+        snprintf(r->backend, sizeof r->backend, "%s", info.backend);
+    else
+        snprintf(r->backend, sizeof r->backend, "%s (%.30s)", cfg->name, info.backend);
     r->size = info.weight_bytes;
     r->params = info.n_params;
     r->n_threads = (int)o->n_threads;
@@ -260,11 +349,15 @@ static void print_md(const bench_opts *o, const bench_result *r, int n) {
     char pp_h[32], tg_h[32];
     snprintf(pp_h, sizeof pp_h, "pp %ld t/s", o->n_prompt);
     snprintf(tg_h, sizeof tg_h, "tg %ld t/s", o->n_gen);
-    printf("| %-32s | %-8s | %10s | %9s | %7s | %20s | %20s |\n", "model", "backend", "size",
+    int bw = 8; /* the backend column fits its longest label */
+    for (int i = 0; i < n; i++)
+        if ((int)strlen(r[i].backend) > bw) bw = (int)strlen(r[i].backend);
+    printf("| %-32s | %-*s | %10s | %9s | %7s | %20s | %20s |\n", "model", bw, "backend", "size",
            "params", "threads", pp_h, tg_h);
-    printf("| %.32s | %.8s | %.9s: | %.8s: | %.6s: | %.19s: | %.19s: |\n",
-           "------------------------------------", "----------", "-----------", "----------",
-           "--------", "----------------------", "----------------------");
+    printf("| %.32s | %.*s | %.9s: | %.8s: | %.6s: | %.19s: | %.19s: |\n",
+           "------------------------------------", bw,
+           "----------------------------------------------------------------", "-----------",
+           "----------", "--------", "----------------------", "----------------------");
     for (int i = 0; i < n; i++) {
         char sz[32], pa[32], pp[64], tg[64], th[16];
         fmt_size(r[i].size, sz, sizeof sz);
@@ -276,8 +369,8 @@ static void print_md(const bench_opts *o, const bench_result *r, int n) {
         else
             snprintf(th, sizeof th, "auto");
         /* "±" is two bytes but one column: pad by hand */
-        printf("| %-32s | %-8s | %10s | %9s | %7s | %21s | %21s |\n", r[i].model, r[i].backend, sz,
-               pa, th, pp, tg);
+        printf("| %-32s | %-*s | %10s | %9s | %7s | %21s | %21s |\n", r[i].model, bw, r[i].backend,
+               sz, pa, th, pp, tg);
     }
 }
 
@@ -290,10 +383,10 @@ static void num(double v, bool json) {
 }
 
 static void print_csv(const bench_opts *o, const bench_result *r, int n) {
-    printf("model,backend,size_bytes,params,n_threads,n_prompt,n_gen,reps,"
+    printf("model,config,backend,size_bytes,params,n_threads,n_prompt,n_gen,reps,"
            "pp_tps_mean,pp_tps_sd,tg_tps_mean,tg_tps_sd\n");
     for (int i = 0; i < n; i++) {
-        printf("%s,%s,%llu,%llu,%d,%ld,%ld,%ld,", r[i].model, r[i].backend,
+        printf("%s,%s,%s,%llu,%llu,%d,%ld,%ld,%ld,", r[i].model, r[i].config, r[i].plain,
                (unsigned long long)r[i].size, (unsigned long long)r[i].params, r[i].n_threads,
                o->n_prompt, o->n_gen, o->reps);
         num(r[i].pp_mean, false), printf(","), num(r[i].pp_sd, false), printf(",");
@@ -314,10 +407,11 @@ static void print_json(const bench_opts *o, const bench_result *r, int n) {
             else
                 putchar(*c);
         }
-        printf("\", \"backend\": \"%s\", \"size_bytes\": %llu, \"params\": %llu, "
-               "\"n_threads\": %d, \"n_prompt\": %ld, \"n_gen\": %ld, \"reps\": %ld, ",
-               r[i].backend, (unsigned long long)r[i].size, (unsigned long long)r[i].params,
-               r[i].n_threads, o->n_prompt, o->n_gen, o->reps);
+        printf("\", \"config\": \"%s\", \"backend\": \"%s\", \"size_bytes\": %llu, "
+               "\"params\": %llu, \"n_threads\": %d, \"n_prompt\": %ld, \"n_gen\": %ld, "
+               "\"reps\": %ld, ",
+               r[i].config, r[i].plain, (unsigned long long)r[i].size,
+               (unsigned long long)r[i].params, r[i].n_threads, o->n_prompt, o->n_gen, o->reps);
         printf("\"pp_tps_mean\": "), num(r[i].pp_mean, true);
         printf(", \"pp_tps_sd\": "), num(r[i].pp_sd, true);
         printf(", \"tg_tps_mean\": "), num(r[i].tg_mean, true);
@@ -351,10 +445,12 @@ int cmd_bench(int argc, char **argv) {
     }
     /* The thread count the runtime chose, for the table ("cpu: N threads, ..."). */
     if (o.n_threads == 0) {
-        char desc[512];
+        /* only the first line is read: a cut-off rest (BUFFER_TOO_SMALL) does not matter */
+        char desc[1024];
         size_t n;
         int nt = 0;
-        if (glint_runtime_describe(rt, desc, sizeof desc, &n) == GLINT_OK &&
+        const glint_status ds = glint_runtime_describe(rt, desc, sizeof desc, &n);
+        if ((ds == GLINT_OK || ds == GLINT_ERROR_BUFFER_TOO_SMALL) &&
             sscanf(desc, "cpu: %d threads", &nt) == 1 && nt > 0)
             o.n_threads = nt;
     }

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 const char *cli_value(int argc, char **argv, int *i) {
     if (*i + 1 >= argc) {
@@ -76,4 +77,44 @@ int cli_load(glint_runtime **rt, glint_model **m, const char *path, int n_thread
         return 1;
     }
     return 0;
+}
+
+void cli_progress_init(cli_progress *p) {
+    *p = (cli_progress){.tty = isatty(STDERR_FILENO) == 1, .last_pct = -1};
+}
+
+void cli_progress_fn(float frac, const char *what, void *user) {
+    cli_progress *p = user;
+    if (!p) return;
+    if (!(frac >= 0)) frac = 0; /* NaN too */
+    if (frac > 1) frac = 1;
+    if (!what) what = "";
+    const int pct = (int)(frac * 100.0f + 0.5f);
+    const bool same_what = strncmp(what, p->last_what, sizeof p->last_what - 1) == 0;
+    if (!p->tty) {
+        /* a line per step, not per tick */
+        if (same_what && p->last_pct >= 0) return;
+        fprintf(stderr, "progress: %3d%% %s\n", pct, what);
+    } else {
+        if (same_what && pct == p->last_pct) return;
+        enum { W = 30 };
+        char bar[W + 1];
+        const int fill = (int)(frac * W + 0.5f);
+        for (int i = 0; i < W; i++) bar[i] = i < fill ? '#' : '.';
+        bar[W] = 0;
+        int len = fprintf(stderr, "\r[%s] %3d%% %.70s", bar, pct, what);
+        /* blank out the rest of a longer previous label */
+        if (len < p->last_len) fprintf(stderr, "%*s", p->last_len - len, "");
+        p->last_len = len;
+        p->open = true;
+    }
+    fflush(stderr);
+    p->last_pct = pct;
+    snprintf(p->last_what, sizeof p->last_what, "%s", what);
+}
+
+void cli_progress_end(cli_progress *p) {
+    if (p->open) fputc('\n', stderr);
+    p->open = false;
+    p->last_len = 0;
 }
