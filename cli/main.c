@@ -20,6 +20,9 @@ static void usage(FILE *f) {
             "  bench     (-m MODEL | --synthetic SHAPE:TYPE) [-p 128] [-n 32] [-r R] [-t T]\n"
             "            [-o md|csv|json] [--backends cpu,vulkan]\n"
             "            prefill and decode tokens/s, one row per backend (llama-bench style)\n"
+            "  profile   (-m MODEL | --synthetic SHAPE:TYPE) [-r R] [-p N_PREFILL]\n"
+            "            [--ctx 0,512,2048] [-t THREADS] [--svg FILE] [--save-plan FILE] [-v]\n"
+            "            time every layer on every backend; print the chosen split and its gain\n"
             "  perplexity -m MODEL -f TEXT [-c N_CTX] [-b N_BATCH] [-t T] [--chunks N] [--backend B]\n"
             "            perplexity over a text, chunked as llama.cpp's perplexity\n"
             "  quantize  IN.gguf OUT.gguf TYPE   an f32/f16/bf16 model to TYPE (q8_0, q4_0, q4_k ...)\n"
@@ -40,6 +43,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "tokenize") == 0) return cmd_tokenize(argc - 2, argv + 2);
     if (strcmp(cmd, "devices") == 0) return cmd_devices(argc - 2, argv + 2);
     if (strcmp(cmd, "bench") == 0) return cmd_bench(argc - 2, argv + 2);
+    if (strcmp(cmd, "profile") == 0) return cmd_profile(argc - 2, argv + 2);
     if (strcmp(cmd, "perplexity") == 0) return cmd_perplexity(argc - 2, argv + 2);
     if (strcmp(cmd, "quantize") == 0) return cmd_quantize(argc - 2, argv + 2);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
