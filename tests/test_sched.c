@@ -309,6 +309,7 @@ int main(void) {
     setenv("GLINT_VK_ALLOW_CPU", "1", 0);
     setenv("GLINT_VK_VALIDATE", "1", 0);
     setenv("GLINT_CACHE_DIR", GLINT_TEST_TMP "/vkcache", 0);
+    bool ran = false;
     for (int separate = 0; separate < 2; separate++) {
         if (separate) setenv("GLINT_SCHED_SEPARATE", "1", 1);
         glint_runtime_params rp = glint_runtime_default_params();
@@ -323,6 +324,7 @@ int main(void) {
             glint_runtime_free(rt);
             break;
         }
+        ran = true;
         test_stories_splits(rt, separate);
         if (separate) {
             test_synthetic_splits(rt);
@@ -332,7 +334,7 @@ int main(void) {
         glint_runtime_free(rt);
     }
     unsetenv("GLINT_SCHED_SEPARATE");
-    CHECK_EQ_INT(gl_vk_validation_messages(), 0);
+    if (ran) CHECK_EQ_INT(gl_vk_validation_messages(), 0);
 #endif
     return gl_test_finish("test_sched");
 }
