@@ -28,7 +28,7 @@ int cli_synthetic_model(const char *spec, char *path, size_t cap);
 
 /* Loads a model, printing the runtime's message on failure. */
 int cli_load(glint_runtime **rt, glint_model **m, const char *path, int n_threads,
-             glint_backend_kind backend, bool verbose);
+             const glint_model_params *mp, bool verbose);
 
 /* A progress bar on stderr for glint_progress_fn (user = a cli_progress). On a terminal one
  * line redrawn in place, "[#####.....]  42% profiling vulkan decode ctx 512"; otherwise (a log

@@ -111,7 +111,9 @@ int cmd_perplexity(int argc, char **argv) {
     }
     glint_runtime *rt;
     glint_model *m;
-    if ((rc = cli_load(&rt, &m, o.model, (int)o.n_threads, o.backend, o.verbose))) {
+    glint_model_params mp = glint_model_default_params();
+    mp.backend = o.backend;
+    if ((rc = cli_load(&rt, &m, o.model, (int)o.n_threads, &mp, o.verbose))) {
         free(text);
         return rc;
     }

@@ -9,7 +9,7 @@ typedef struct run_opts {
     const char *model, *synthetic, *prompt, *tokens, *dump;
     long n_predict, n_threads, n_ctx, n_batch;
     glint_type kv_type;
-    glint_backend_kind backend;
+    glint_model_params mp;
     glint_sampler_params sp;
     bool ignore_eos, verbose;
 } run_opts;
@@ -29,15 +29,21 @@ static void run_usage(FILE *f) {
             "  -c, --ctx N            context length (default: model's, at most 4096)\n"
             "  -b, --batch N          prompt batch size (default 512)\n"
             "  --kv-type f16|f32      KV-cache type (default f16)\n"
-            "  --backend B            auto | cpu | vulkan | opencl (default auto)\n"
+            "  --backend B            auto | cpu | vulkan | opencl (default auto: a plan splits the\n"
+            "                         layers between GPU and CPU; cached per model and device,\n"
+            "                         made by profiling on first use)\n"
+            "  --gpu-layers N         the first N layers on the GPU, the rest on the CPU\n"
+            "  --plan FILE            follow a plan file (glint profile --save-plan FILE)\n"
+            "  --no-profile           without a cached plan, everything on the GPU (no profiling)\n"
+            "  --reprofile            profile again even when a plan is cached\n"
             "  --dump-logits FILE     one JSON line per evaluated position with its top-10 logits\n"
             "  --ignore-eos           keep generating past end-of-generation tokens\n"
             "  -v, --verbose          log loading and device details\n");
 }
 
 static int parse(int argc, char **argv, run_opts *o) {
-    *o = (run_opts){.n_predict = 128, .kv_type = GLINT_TYPE_F16, .backend = GLINT_BACKEND_AUTO,
-                    .sp = glint_sampler_default_params()};
+    *o = (run_opts){.n_predict = 128, .kv_type = GLINT_TYPE_F16,
+                    .mp = glint_model_default_params(), .sp = glint_sampler_default_params()};
     o->sp.seed = (uint64_t)time(NULL);
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -58,7 +64,11 @@ static int parse(int argc, char **argv, run_opts *o) {
         else if (OPT("--min-p", NULL)) { VAL(); if (!cli_float(v, &o->sp.min_p)) return 2; }
         else if (OPT("--repeat-penalty", NULL)) { VAL(); if (!cli_float(v, &o->sp.repeat_penalty)) return 2; }
         else if (OPT("--seed", NULL)) { VAL(); if (!cli_int(v, 0, 0x7fffffffffffffffL, &l)) return 2; o->sp.seed = (uint64_t)l; }
-        else if (OPT("--backend", NULL)) { VAL(); if (!cli_backend(v, &o->backend)) return 2; }
+        else if (OPT("--backend", NULL)) { VAL(); if (!cli_backend(v, &o->mp.backend)) return 2; }
+        else if (OPT("--gpu-layers", "-ngl")) { VAL(); if (!cli_int(v, 0, 1 << 16, &l)) return 2; o->mp.gpu_layers = (int)l; }
+        else if (OPT("--plan", NULL)) { VAL(); o->mp.plan_path = v; }
+        else if (OPT("--no-profile", NULL)) o->mp.no_profile = true;
+        else if (OPT("--reprofile", NULL)) o->mp.reprofile = true;
         else if (OPT("--dump-logits", NULL)) { VAL(); o->dump = v; }
         else if (OPT("--kv-type", NULL)) {
             VAL();
@@ -137,7 +147,7 @@ int cmd_run(int argc, char **argv) {
     }
     glint_runtime *rt;
     glint_model *m;
-    if ((rc = cli_load(&rt, &m, o.model, (int)o.n_threads, o.backend, o.verbose))) return rc;
+    if ((rc = cli_load(&rt, &m, o.model, (int)o.n_threads, &o.mp, o.verbose))) return rc;
 
     glint_session *s = NULL;
     glint_sampler *smp = NULL;

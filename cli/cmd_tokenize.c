@@ -32,7 +32,9 @@ int cmd_tokenize(int argc, char **argv) {
     }
     glint_runtime *rt;
     glint_model *m;
-    int rc = cli_load(&rt, &m, model, 1, GLINT_BACKEND_CPU, false);
+    glint_model_params mp = glint_model_default_params();
+    mp.backend = GLINT_BACKEND_CPU;
+    int rc = cli_load(&rt, &m, model, 1, &mp, false);
     if (rc) return rc;
     size_t n = 0, len = strlen(prompt);
     glint_status st = glint_model_tokenize(m, prompt, len, bos, special, NULL, 0, &n);

@@ -51,7 +51,7 @@ bool cli_backend(const char *s, glint_backend_kind *out) {
 }
 
 int cli_load(glint_runtime **rt, glint_model **m, const char *path, int n_threads,
-             glint_backend_kind backend, bool verbose) {
+             const glint_model_params *params, bool verbose) {
     *rt = NULL;
     *m = NULL;
     if (!path) {
@@ -66,9 +66,15 @@ int cli_load(glint_runtime **rt, glint_model **m, const char *path, int n_thread
         fprintf(stderr, "glint: cannot start: %s\n", glint_status_string(st));
         return 1;
     }
-    glint_model_params mp = glint_model_default_params();
-    mp.backend = backend;
+    glint_model_params mp = *params;
+    cli_progress bar;
+    cli_progress_init(&bar);
+    if (!mp.progress) { /* profiling at load takes seconds: show it */
+        mp.progress = cli_progress_fn;
+        mp.progress_user = &bar;
+    }
     st = glint_model_load(*rt, path, &mp, m);
+    cli_progress_end(&bar);
     if (st != GLINT_OK) {
         fprintf(stderr, "glint: cannot load %s: %s (%s)\n", path, glint_runtime_last_error(*rt),
                 glint_status_string(st));
