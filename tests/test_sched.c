@@ -267,6 +267,69 @@ static void test_synthetic_splits(glint_runtime *rt) {
     }
 }
 
+/* AUTO at load: a miss profiles and caches, a hit does not profile, a corrupt file or another
+ * driver identity (a Vulkan tier forced off changes it) is a miss again. */
+static int count_plans(const char *dir, char *last, size_t cap) {
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "ls %s/plan-*.json 2>/dev/null", dir);
+    FILE *p = popen(cmd, "r");
+    int n = 0;
+    while (p && fgets(last, (int)cap, p)) n++;
+    if (p) pclose(p);
+    last[strcspn(last, "\n")] = 0;
+    return n;
+}
+
+static void test_plan_cache_at_load(void) {
+    char path[1024], file[1200] = "";
+    if (!gl_test_model_path("stories260K/stories260K.gguf", path, sizeof path)) return;
+    const char *dir = GLINT_TEST_TMP "/test_sched_plans";
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+    if (system(cmd) != 0) return;
+    setenv("GLINT_CACHE_DIR", dir, 1);
+    setenv("GLINT_PROFILE_REPS", "1", 1);
+    setenv("GLINT_PROFILE_PREFILL", "8", 1);
+    setenv("GLINT_PROFILE_CTX", "0,16", 1);
+    /* 0: miss (profiles), 1: hit, 2: corrupt file (profiles), 3: hit, 4: other tiers (profiles) */
+    const bool want_profiled[5] = {true, false, true, false, true};
+    gl_plan first[GL_PLAN_PHASE_COUNT];
+    for (int k = 0; k < 5; k++) {
+        if (k == 2) {
+            FILE *f = fopen(file, "r+");
+            CHECK_MSG(f != NULL, "no cached plan file after a profiling load");
+            if (f) {
+                fputs("{\"format\": \"glint-pl", f);
+                fclose(f);
+            }
+        }
+        if (k == 4) setenv("GLINT_VK_DISABLE", "fp16", 1);
+        glint_runtime_params rp = glint_runtime_default_params();
+        rp.n_threads = 2;
+        glint_runtime *rt = NULL;
+        if (glint_runtime_create(&rp, &rt) != GLINT_OK) break;
+        glint_model_params mp = glint_model_default_params();
+        glint_model *m = NULL;
+        CHECK_STATUS(glint_model_load(rt, path, &mp, &m), GLINT_OK);
+        if (m) {
+            CHECK_MSG((m->profile != NULL) == want_profiled[k], "load %d: profiled %d, want %d", k,
+                      m->profile != NULL, want_profiled[k]);
+            if (k == 0) memcpy(first, m->plan, sizeof first);
+            if (k == 1)
+                CHECK_MSG(memcmp(first, m->plan, sizeof first) == 0, "the cached plan differs");
+        }
+        glint_model_free(m);
+        glint_runtime_free(rt);
+        const int n = count_plans(dir, file, sizeof file);
+        CHECK_MSG(n == (k < 4 ? 1 : 2), "load %d: %d plan files", k, n);
+    }
+    unsetenv("GLINT_VK_DISABLE");
+    unsetenv("GLINT_PROFILE_REPS");
+    unsetenv("GLINT_PROFILE_PREFILL");
+    unsetenv("GLINT_PROFILE_CTX");
+    setenv("GLINT_CACHE_DIR", GLINT_TEST_TMP "/vkcache", 1);
+}
+
 static void test_masked_ops(glint_runtime *rt) {
     char path[1024];
     if (!gl_test_model_path("synthetic/llama-q8_0.gguf", path, sizeof path)) return;
@@ -326,6 +389,7 @@ int main(void) {
         }
         ran = true;
         test_stories_splits(rt, separate);
+        if (!separate) test_plan_cache_at_load();
         if (separate) {
             test_synthetic_splits(rt);
         } else {
