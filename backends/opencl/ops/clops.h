@@ -45,12 +45,14 @@ static inline uint64_t gl_clops_span(const gl_tensor *t) {
 
 /* Whether kernels can address `t` with 32-bit indices in elements of `esize` bytes: every dim
  * positive, offset and strides whole elements, the span within UINT32_MAX elements and within
- * the device's largest allocation. */
+ * the device's largest allocation, and the row count (dims 1..3) within 32 bits. */
 static inline bool gl_clops_fits(gl_cl_device *d, const gl_tensor *t, size_t esize) {
     if (!t || !t->buffer || !esize || t->offset % esize) return false;
+    uint64_t rows = 1;
     for (int i = 0; i < GL_MAX_DIMS; i++) {
         if (t->ne[i] <= 0 || t->ne[i] > (int64_t)UINT32_MAX) return false;
         if (i > 0 && t->nb[i] % esize) return false;
+        if (i > 0 && (rows *= (uint64_t)t->ne[i]) >= UINT32_MAX) return false; /* row counts */
     }
     const uint64_t span = gl_clops_span(t);
     return span > 0 && span / esize < UINT32_MAX && span <= gl_cl_device_caps(d)->max_alloc;
@@ -100,6 +102,14 @@ static inline void gl_clops_local_rows(uint64_t ne0, size_t wg, size_t local[2])
     local[1] = wg / x;
 }
 
+/* The work-group size for a kernel that reduces rows of ne0 values with one work-group per
+ * row: about 4 values per item, at most 256 items. */
+static inline size_t gl_clops_row_wg(gl_cl_device *d, cl_kernel k, uint64_t ne0) {
+    size_t want = 1;
+    while (want < 256 && want * 4 < ne0) want *= 2;
+    return gl_clops_wg(d, k, want);
+}
+
 /* ---- kernel arguments ---------------------------------------------------------------------- */
 
 /* Sets a kernel's arguments in order; the first failure is kept in st. */
@@ -141,6 +151,16 @@ static inline void gl_clops_arg_u64(gl_clops_args *a, cl_ulong v) {
 static inline void gl_clops_arg_local(gl_clops_args *a, size_t bytes) {
     gl_clops_arg_raw(a, bytes, NULL);
 }
+
+/* ---- element-wise kernels (ops/binary.c) ---------------------------------------------------- */
+
+/* Enqueues `kernel` of `program` over tensors t[0..nt) of one shape (the last is the
+ * destination; those marked in bcast are single rows broadcast over the others' rows). The
+ * kernel's arguments: each tensor's buffer and offset, then ne0, ne1, ne2, nrows, then each
+ * tensor's nb1, nb2, nb3 in elements of esize[i] bytes; its range is (values, rows). */
+glint_status gl_clops_eltwise(gl_cl_device *d, const char *program, const char *kernel,
+                              const gl_tensor *const *t, const size_t *esize, const bool *bcast,
+                              int nt);
 
 static inline bool gl_clops_tier(gl_cl_device *d, uint32_t tier) {
     return (gl_cl_device_caps(d)->enabled & tier) != 0;
