@@ -91,34 +91,6 @@ static glint_status time_pass(prof_run *r, int32_t n, int32_t n_past, double *wa
     return GLINT_OK;
 }
 
-/* Median ms of one submission round trip on b: a one-element copy computed and waited for.
- * A split adds one such wait on each GPU side of every boundary. */
-static double round_trip_ms(gl_backend *be, int reps) {
-    if (strcmp(be->iface->name(be), "cpu") == 0) return 0;
-    gl_buffer *buf = NULL;
-    if (be->iface->buffer_alloc(be, 256, GL_BUFFER_COMPUTE, &buf)) return 0;
-    gl_tensor a, d;
-    const int64_t ne = 1;
-    gl_tensor_init(&a, GLINT_TYPE_F32, 1, &ne);
-    gl_tensor_init(&d, GLINT_TYPE_F32, 1, &ne);
-    a.buffer = d.buffer = buf;
-    d.offset = 64;
-    a.data = buf->host;
-    d.data = buf->host ? (char *)buf->host + 64 : NULL;
-    gl_node nd = {.op = GL_OP_CPY, .dst = &d, .src = {&a}};
-    double t[MAX_REPS];
-    int n = 0;
-    if (be->iface->supports_op(be, &nd)) {
-        for (int k = -1; k < reps; k++) {
-            const int64_t t0 = gl_time_us();
-            if (be->iface->compute(be, &nd, 1) || be->iface->synchronize(be)) break;
-            if (k >= 0) t[n++] = (double)(gl_time_us() - t0) / 1000.0;
-        }
-    }
-    be->iface->buffer_free(be, buf);
-    return n ? median(t, n) : 0;
-}
-
 /* Median ms to make `bytes` of activations written on a current on b. */
 static double copy_ms(prof_run *r, int a, int b, size_t bytes) {
     gl_sched sc;
@@ -185,10 +157,11 @@ glint_status gl_profile_run(glint_model *m, const gl_profile_opts *o, gl_profile
     }
     for (int i = 0; i < out->n_prefill; i++) r.tokens[i] = 1 + (i * 7919) % (m->hp.n_vocab - 1);
     const int reps = GL_MAX(1, GL_MIN(o->reps, MAX_REPS));
-    r.n_steps = nb * (reps + 1) * (1 + out->n_ctx) + 1;
+    r.n_steps = nb * (reps + 1) * (1 + out->n_ctx) + (nb - 1) * (reps + 1) + 1;
 
     for (int ph = 0; ph < GL_PLAN_PHASE_COUNT && !st; ph++)
         st = gl_plan_costs_init(&out->costs[ph], nb, n_layer, err);
+    double rt[GL_PLAN_MAX_BACKENDS] = {0}; /* ms one more submission and wait cost on b */
     double *stage = malloc((size_t)n_stage * sizeof *stage);
     if (!stage) st = gl_fail(err, GLINT_ERROR_OUT_OF_MEMORY, "out of memory");
     if (!st) st = gl_session_zero_kv(r.s);
@@ -216,6 +189,14 @@ glint_status gl_profile_run(glint_model *m, const gl_profile_opts *o, gl_profile
             if ((st = time_pass(&r, 1, out->ctx[i], &wall, stage, n_stage, err))) break;
             out->whole[GL_PLAN_PHASE_DECODE][b] += wall / out->n_ctx;
             for (int sg = 0; sg < n_stage; sg++) out->decode_stage[i][b][sg] = stage[sg];
+            if (i == 0 && b > 0) {
+                /* what a boundary costs a GPU: the same pass, waited for after every stage */
+                double flushed;
+                gl_session_set_flush_stages(r.s, true);
+                st = time_pass(&r, 1, out->ctx[i], &flushed, stage, n_stage, err);
+                gl_session_set_flush_stages(r.s, false);
+                rt[b] = GL_MAX(0.0, (flushed - wall) / (n_stage - 1));
+            }
             d->embed[b] += stage[0] / out->n_ctx;
             for (int l = 0; l < n_layer; l++) d->layer[b][l] += stage[l + 1] / out->n_ctx;
             d->head[b] += stage[n_layer + 1] / out->n_ctx;
@@ -228,8 +209,6 @@ glint_status gl_profile_run(glint_model *m, const gl_profile_opts *o, gl_profile
     if (st) return st;
 
     /* boundaries: the residual stream [n_embd, n] in f32 */
-    double rt[GL_PLAN_MAX_BACKENDS];
-    for (int b = 0; b < nb; b++) rt[b] = round_trip_ms(m->backends[b], reps);
     for (int ph = 0; ph < GL_PLAN_PHASE_COUNT; ph++) {
         const int32_t n = ph == GL_PLAN_PHASE_PREFILL ? out->n_prefill : 1;
         const size_t bytes = (size_t)m->hp.n_embd * (size_t)n * sizeof(float);

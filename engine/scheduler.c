@@ -390,6 +390,7 @@ glint_status gl_sched_run(gl_sched *s, gl_node *nodes, int n, const gl_plan *pla
     s->n_low = 0;
     s->n_pending = 0;
     s->cur = -1;
+    s->cur_stage = -1;
     if (n > s->cap_pending)
         return sched_fail(s, GLINT_ERROR_INTERNAL, "graph of %d nodes, room for %d", n,
                           s->cap_pending);
@@ -412,7 +413,8 @@ glint_status gl_sched_run(gl_sched *s, gl_node *nodes, int n, const gl_plan *pla
         if (b == 0 && !lower_node(s, nd, 0, &low))
             return sched_fail(s, GLINT_ERROR_INTERNAL, "%s (layer %d): no CPU copy of its "
                               "buffers", gl_op_name(nd->op), nd->layer);
-        if (b != s->cur) {
+        const int stage = gl_stage_of_layer(nd->layer, plan->n_layer);
+        if (b != s->cur || (s->flush_stages && stage != s->cur_stage)) {
             glint_status st = flush(s);
             if (st) return st;
             s->cur = b;
@@ -433,6 +435,7 @@ glint_status gl_sched_run(gl_sched *s, gl_node *nodes, int n, const gl_plan *pla
             if (!st) st = iv_set(&l->valid, l->size, lo, hi, l->dom[b]);
             if (st) return st;
         }
+        s->cur_stage = stage;
         s->stats.nodes_run[b]++;
         s->pending[s->n_pending] = low;
         s->pending_idx[s->n_pending++] = k;

@@ -48,14 +48,15 @@ typedef struct gl_sched {
     /* every backend its own copy even where the CPU could map a GPU's (GLINT_SCHED_SEPARATE:
      * tests the copy paths on unified-memory devices) */
     bool separate;
-    uint64_t logged_fallback; /* ops already reported as running on the CPU instead */
+    uint64_t logged_fallback;
+    bool flush_stages; /* finish every stage before the next starts (profiling) */ /* ops already reported as running on the CPU instead */
     /* per run: nodes rewritten onto physical memory, and the run waiting to be computed */
     gl_tensor *low;
     int n_low, cap_low;
     gl_node *pending;
     int *pending_idx;
     int n_pending, cap_pending;
-    int cur;
+    int cur, cur_stage;
     void *staging;
     size_t staging_size;
     /* profiling: microseconds per node of the last run (compute, plus copies it needed) */

@@ -234,6 +234,10 @@ void gl_session_stage_ms(const glint_session *s, double *out, int n_stage) {
     }
 }
 
+void gl_session_set_flush_stages(glint_session *s, bool on) {
+    s->sched.flush_stages = on;
+}
+
 glint_status gl_session_set_n_past(glint_session *s, int32_t n_past) {
     if (n_past < 0 || n_past >= s->p.n_ctx) return GLINT_ERROR_INVALID_ARGUMENT;
     s->n_past = n_past;

@@ -16,6 +16,8 @@ void gl_session_set_plans(glint_session *s, const gl_plan plans[GL_PLAN_PHASE_CO
  * stage (0 = embedding .. n_layer + 1 = head), copies included. */
 void gl_session_set_profiling(glint_session *s, bool on);
 void gl_session_stage_ms(const glint_session *s, double *out, int n_stage);
+/* Waits for each stage before the next (the profiler measures what a boundary costs). */
+void gl_session_set_flush_stages(glint_session *s, bool on);
 /* Pretends `n_past` positions are cached (the profiler's decode at a context length; the
  * cache holds zeros after gl_session_zero_kv). */
 glint_status gl_session_set_n_past(glint_session *s, int32_t n_past);
