@@ -172,11 +172,26 @@ glint_status gl_model_setup(glint_model *m, const glint_model_params *p, gl_err 
             free(r);
         }
         if (!hit && !p->no_profile) {
-            if ((st = plans_from_profile(m, p, err))) return st;
             source = "profiled";
+            if ((st = plans_from_profile(m, p, err))) {
+                /* the GPU may not hold the model twice, or may fail: the static plan then */
+                GL_LOGW("profiling failed (%s); using the static plan", err->msg);
+                source = "static after a failed profile";
+                for (int ph = 0; ph < GL_PLAN_PHASE_COUNT; ph++)
+                    gl_plan_static(n_layer, m->n_backend, gpu, 0, &m->plan[ph], NULL);
+            }
         }
     }
-    if ((st = gl_model_apply_plans(m, err))) return st;
+    if ((st = gl_model_apply_plans(m, err)) && m->n_backend > 1 &&
+        p->backend == GLINT_BACKEND_AUTO) {
+        /* out of GPU memory, a lost device: the CPU still runs the model */
+        GL_LOGW("cannot place the model on the GPU (%s); running on the CPU", err->msg);
+        source = "cpu after a failed placement";
+        for (int ph = 0; ph < GL_PLAN_PHASE_COUNT; ph++)
+            gl_plan_uniform(n_layer, m->n_backend, 0, &m->plan[ph], NULL);
+        st = gl_model_apply_plans(m, err);
+    }
+    if (st) return st;
     GL_LOGI("placement (%s): %s", source, m->plan_desc);
     return GLINT_OK;
 }
