@@ -90,4 +90,11 @@ glint_status gl_backend_cpu_create(int n_threads, gl_backend **out, gl_err *err)
 glint_status gl_backend_vulkan_create(const glint_vulkan_external *ext, gl_backend **out,
                                       gl_err *err);
 
+/* The OpenCL backend (built with GLINT_WITH_OPENCL): on the device chosen by
+ * GLINT_CL_DEVICE=index|name or by type (GPUs, then accelerators; CPU-type devices such as
+ * PoCL only when named or when GLINT_CL_ALLOW_CPU=1). GLINT_CL_DISABLE=fp16,subgroup,image,
+ * int8dot turns kernel tiers off. No OpenCL library, platform or usable device:
+ * GLINT_ERROR_BACKEND_UNAVAILABLE with a message. */
+glint_status gl_backend_opencl_create(gl_backend **out, gl_err *err);
+
 #endif

@@ -47,3 +47,10 @@ if(GLINT_VULKAN)
   list(LENGTH GLINT_VK_SHADER_NAMES n_shaders)
   message(STATUS "glint: Vulkan backend on (${n_shaders} shaders)")
 endif()
+
+# OpenCL backend (cmake/opencl.cmake): kernels embedded from shaders/opencl. Off when the
+# OpenCL headers or ICD loader are missing.
+option(GLINT_OPENCL "Build the OpenCL backend" ON)
+if(GLINT_OPENCL)
+  include(cmake/opencl.cmake)
+endif()

@@ -9,6 +9,7 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   build-essential cmake ninja-build pkg-config \
   libvulkan-dev libvulkan-volk-dev glslc spirv-tools glslang-tools \
   mesa-vulkan-drivers vulkan-validationlayers \
+  ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo \
   gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
   >/dev/null
 echo "setup: packages installed"

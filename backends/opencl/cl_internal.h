@@ -13,6 +13,9 @@
 #define CL_TARGET_OPENCL_VERSION 120
 #include <CL/cl.h>
 
+/* cl* calls go through the entry-point table (linked, or dlopen on Android). */
+#include "cl_api.h"
+
 #include "backend.h"
 
 /* Tiers (bits of gl_cl_caps.enabled). */
