@@ -51,8 +51,8 @@ static void bench_usage(FILE *f) {
             "  -r, --repetitions R    measured runs per test, after one warm-up (default 5)\n"
             "  -t, --threads N        CPU threads (default: all cores)\n"
             "  -o, --output FMT       md | csv | json (default md)\n"
-            "  --backends LIST        comma-separated backends to try (default cpu,vulkan, then\n"
-            "                         an auto row: the plan --backend auto makes); 'auto' in\n"
+            "  --backends LIST        comma-separated backends to try (default cpu,vulkan,opencl,\n"
+            "                         then an auto row: the plan --backend auto makes); 'auto' in\n"
             "                         the list places that row; one that is not available here\n"
             "                         is skipped with a note\n"
             "  --gpu-layers LIST      also a row per N in the comma-separated list: the first N\n"
@@ -62,7 +62,7 @@ static void bench_usage(FILE *f) {
 
 static int parse(int argc, char **argv, bench_opts *o) {
     *o = (bench_opts){
-        .n_prompt = 128, .n_gen = 32, .reps = 5, .backends = "cpu,vulkan", .output = "md"};
+        .n_prompt = 128, .n_gen = 32, .reps = 5, .backends = "cpu,vulkan,opencl", .output = "md"};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i], *v;
 #define OPT(s1, s2) (strcmp(a, s1) == 0 || (s2 && strcmp(a, s2 ? s2 : "") == 0))
@@ -110,7 +110,7 @@ static bool add_config(bench_config *cfg, int *n, int cap, bench_config c) {
 }
 
 /* The configurations to measure, in table order: the --backends list (an "auto" in it is the
- * auto plan; without --backends the auto row comes after the default cpu,vulkan), then one
+ * auto plan; without --backends the auto row comes after the default cpu,vulkan,opencl), then one
  * row per --gpu-layers N. */
 static int make_configs(const bench_opts *o, bench_config *cfg, int cap) {
     int n = 0;
