@@ -124,8 +124,13 @@ static inline gl_clops_args gl_clops_args_begin(cl_kernel k) {
 }
 
 static inline void gl_clops_arg_raw(gl_clops_args *a, size_t size, const void *v) {
-    if (a->st == GLINT_OK && clSetKernelArg(a->k, a->n, size, v) != CL_SUCCESS)
-        a->st = GLINT_ERROR_INTERNAL;
+    if (a->st == GLINT_OK) {
+        const cl_int e = clSetKernelArg(a->k, a->n, size, v);
+        if (e != CL_SUCCESS) {
+            GL_LOGE("opencl: clSetKernelArg(%u, %zu bytes) failed: %d", a->n, size, (int)e);
+            a->st = GLINT_ERROR_INTERNAL;
+        }
+    }
     a->n++;
 }
 
