@@ -270,7 +270,7 @@ static int bench_one(glint_runtime *rt, const char *path, const bench_opts *o,
     if (cfg->kind == BENCH_BACKEND)
         snprintf(r->backend, sizeof r->backend, "%s", info.backend);
     else
-        snprintf(r->backend, sizeof r->backend, "%s (%.30s)", cfg->name, info.backend);
+        snprintf(r->backend, sizeof r->backend, "%.20s (%.30s)", cfg->name, info.backend);
     r->size = info.weight_bytes;
     r->params = info.n_params;
     r->n_threads = (int)o->n_threads;

@@ -350,7 +350,7 @@ static void probe_caps(gl_cl_device *d) {
     dev_str(dev, CL_DRIVER_VERSION, c->driver, sizeof c->driver);
     platform_str(d->platform, CL_PLATFORM_NAME, pname, sizeof pname);
     platform_str(d->platform, CL_PLATFORM_VERSION, pver, sizeof pver);
-    snprintf(c->platform, sizeof c->platform, "%s (%s)", pname, pver);
+    snprintf(c->platform, sizeof c->platform, "%.120s (%.120s)", pname, pver);
     parse_version(c->version, "OpenCL ", &c->cl_major, &c->cl_minor);
     clGetDeviceInfo(dev, CL_DEVICE_TYPE, sizeof c->type, &c->type, NULL);
     c->compute_units = dev_uint(dev, CL_DEVICE_MAX_COMPUTE_UNITS);

@@ -414,7 +414,7 @@ glint_status gl_cl_kernel(gl_cl_device *d, const char *program, const char *kern
     cl_kernel k = clCreateKernel(p->program, kernel, &e);
     if (!k || e != CL_SUCCESS) {
         snprintf(d->last_error, sizeof d->last_error,
-                 "opencl: no kernel %s in program %s [%s]: %s", kernel, program, opts,
+                 "opencl: no kernel %.64s in program %.64s [%.200s]: %s", kernel, program, opts,
                  gl_cl_error_string(e));
         GL_LOGE("%s", d->last_error);
         return e == CL_INVALID_KERNEL_NAME ? GLINT_ERROR_INVALID_ARGUMENT
