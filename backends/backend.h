@@ -70,6 +70,8 @@ struct gl_backend_i {
 
     /* Optional (NULL = 64): the alignment tensor offsets within a buffer must have. */
     size_t (*get_alignment)(gl_backend *b);
+    /* Optional (NULL = no limit): the largest buffer buffer_alloc can make. */
+    size_t (*get_max_alloc)(gl_backend *b);
 
     void (*free)(gl_backend *b);
 };

@@ -101,6 +101,8 @@ static glint_status upload_group(glint_model *m, int b, int g, gl_err *err) {
     gl_weights *w = &m->w[b];
     gl_backend *be = m->backends[b];
     const size_t align = be->iface->get_alignment ? be->iface->get_alignment(be) : 64;
+    const size_t max = be->iface->get_max_alloc ? be->iface->get_max_alloc(be) : SIZE_MAX;
+    const size_t chunk_max = GL_MIN(CHUNK_MAX, max);
     for (int64_t i = 0; i < m->n_tensors;) {
         /* the next chunk: tensors of the group from i while they fit */
         size_t total = 0;
@@ -108,14 +110,14 @@ static glint_status upload_group(glint_model *m, int b, int g, gl_err *err) {
         for (; end < m->n_tensors; end++) {
             if (m->tensor_group[end] != g) continue;
             const size_t sz = gl_align_up(gl_tensor_nbytes(&m->tensors[end]), align);
-            if (total > 0 && total + sz > CHUNK_MAX) break;
+            if (total > 0 && total + sz > chunk_max) break;
             total += sz;
         }
         if (total == 0) break;
         gl_buffer *buf = NULL;
         glint_status st = be->iface->buffer_alloc(be, total, GL_BUFFER_WEIGHTS, &buf);
         if (st)
-            return gl_fail(err, st, "cannot allocate %zu MiB of weights on %s", total >> 20,
+            return gl_fail(err, st, "cannot allocate %zu KiB of weights on %s", total >> 10,
                            be->iface->name(be));
         if ((st = add_buf(w, buf, g))) {
             be->iface->buffer_free(be, buf);
@@ -220,6 +222,14 @@ glint_status gl_model_place(glint_model *m, bool need[GL_PLAN_MAX_BACKENDS][GL_S
                 continue;
             }
             st = b == 0 ? repack_group(m, g, err) : upload_group(m, b, g, err);
+            if (st && b > 0 && (st == GLINT_ERROR_OUT_OF_DEVICE_MEMORY ||
+                                st == GLINT_ERROR_OUT_OF_MEMORY)) {
+                /* a tensor larger than the device allows, or a full device: that stage's
+                 * nodes run on the CPU (they find no weights on this backend) */
+                GL_LOGW("%s; that part of the model runs on the cpu", err->msg);
+                drop_group(m, b, g);
+                continue;
+            }
             if (st) return st;
             moved = true;
         }

@@ -116,6 +116,13 @@ glint_status gl_lbuf_alloc(gl_sched *s, gl_lbuf *l, const char *name, size_t siz
         if (!want[b]) continue;
         glint_status st = s->be[b]->iface->buffer_alloc(s->be[b], size, GL_BUFFER_COMPUTE,
                                                         &l->phys[b]);
+        if (st == GLINT_ERROR_OUT_OF_DEVICE_MEMORY || st == GLINT_ERROR_OUT_OF_MEMORY) {
+            /* the nodes that need it on this backend run on the CPU instead */
+            GL_LOGW("cannot allocate %zu KiB for the %s on %s: the cpu runs what needs it",
+                    size >> 10, name, s->be[b]->iface->name(s->be[b]));
+            l->phys[b] = NULL;
+            continue;
+        }
         if (st)
             return gl_fail(err, st, "cannot allocate %zu KiB for the %s on %s", size >> 10,
                            name, s->be[b]->iface->name(s->be[b]));

@@ -93,6 +93,41 @@ static void test_stories(void) {
     glint_model_free(m);
 }
 
+/* A device whose largest buffer is smaller than some weights: those stages' weights stay on
+ * the CPU, their nodes run there, and the text is unchanged. */
+static void test_small_max_alloc(void) {
+    char path[1024], exp_path[1024];
+    if (!gl_test_model_path("stories260K/stories260K.gguf", path, sizeof path) ||
+        !gl_test_model_path("reference/stories260K.llama2c-runc-t0-n200.expected.txt", exp_path,
+                            sizeof exp_path))
+        return;
+    /* token_embd (128 KiB) does not fit; each layer's weights (~57 KiB) do */
+    setenv("GLINT_CL_MAX_ALLOC", "65536", 1);
+    glint_runtime_params rp = glint_runtime_default_params();
+    rp.n_threads = 2;
+    glint_runtime *rt = NULL, *keep = g_rt;
+    if (glint_runtime_create(&rp, &rt) == GLINT_OK) {
+        g_rt = rt;
+        size_t exp_len;
+        char *expected = gl_test_read_file(exp_path, &exp_len);
+        glint_model *m = load(path, GLINT_BACKEND_OPENCL, NULL);
+        if (m && expected) {
+            CHECK_MSG(!m->w[1].held[0], "token_embd should not fit in a 64 KiB buffer");
+            CHECK_MSG(m->w[1].held[1], "layer 0 should be on the device");
+            char *text = calloc(1, 8192);
+            const size_t len = greedy_text(m, 200, text, NULL);
+            CHECK_MSG(len == exp_len && memcmp(text, expected, len) == 0,
+                      "small max alloc: greedy text differs:\n%s", text);
+            free(text);
+        }
+        free(expected);
+        glint_model_free(m);
+        glint_runtime_free(rt);
+    }
+    g_rt = keep;
+    unsetenv("GLINT_CL_MAX_ALLOC");
+}
+
 /* Teacher-forced logits vs llama.cpp's golden top-10 (README tolerance). */
 static void test_synthetic(const char *name, double tol) {
     char path[1024], rel[256], gpath[1100];
@@ -211,6 +246,7 @@ int main(void) {
     test_synthetic("llama-q4_k_m.gguf", 4e-2);
     test_synthetic("qwen2-q8_0.gguf", 4e-2);
     test_three_way();
+    test_small_max_alloc();
     glint_runtime_free(g_rt);
     return gl_test_finish("test_cl_e2e");
 }

@@ -249,6 +249,11 @@ static int cl_get_timings(gl_backend *b, gl_node_timing *out, int cap) {
     return n;
 }
 
+static size_t cl_get_max_alloc(gl_backend *b) {
+    const cl_ulong m = gl_cl_device_caps(gl_cl_backend_device(b))->max_alloc;
+    return m > SIZE_MAX ? SIZE_MAX : (size_t)m;
+}
+
 static size_t cl_get_alignment(gl_backend *b) {
     return GL_MAX((size_t)dev(b)->caps.mem_base_align, (size_t)64);
 }
@@ -277,6 +282,7 @@ static const struct gl_backend_i g_cl_iface = {
     .set_profiling = cl_set_profiling,
     .get_timings = cl_get_timings,
     .get_alignment = cl_get_alignment,
+    .get_max_alloc = cl_get_max_alloc,
     .free = cl_free,
 };
 

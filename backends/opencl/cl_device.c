@@ -356,6 +356,10 @@ static void probe_caps(gl_cl_device *d) {
     c->compute_units = dev_uint(dev, CL_DEVICE_MAX_COMPUTE_UNITS);
     c->global_mem = dev_ulong(dev, CL_DEVICE_GLOBAL_MEM_SIZE);
     c->max_alloc = dev_ulong(dev, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
+    /* tests: a phone-sized limit on a desktop driver */
+    const char *lim = getenv("GLINT_CL_MAX_ALLOC");
+    if (lim && strtoull(lim, NULL, 10) > 0)
+        c->max_alloc = GL_MIN(c->max_alloc, (cl_ulong)strtoull(lim, NULL, 10));
     c->local_mem = dev_ulong(dev, CL_DEVICE_LOCAL_MEM_SIZE);
     c->max_wg = dev_size(dev, CL_DEVICE_MAX_WORK_GROUP_SIZE);
     /* deprecated in 2.0 but still answered; the test hook forces the copying path */

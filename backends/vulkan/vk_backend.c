@@ -184,6 +184,11 @@ static int vk_get_timings(gl_backend *b, gl_node_timing *out, int cap) {
     return n;
 }
 
+static size_t vk_get_max_alloc(gl_backend *b) {
+    const uint64_t m = dev(b)->caps.max_allocation_size;
+    return m > SIZE_MAX ? SIZE_MAX : (size_t)m;
+}
+
 static size_t vk_get_alignment(gl_backend *b) {
     return (size_t)GL_MAX(dev(b)->caps.min_storage_offset_alignment, (VkDeviceSize)64);
 }
@@ -212,6 +217,7 @@ static const struct gl_backend_i g_vk_iface = {
     .set_profiling = vk_set_profiling,
     .get_timings = vk_get_timings,
     .get_alignment = vk_get_alignment,
+    .get_max_alloc = vk_get_max_alloc,
     .free = vk_free,
 };
 
