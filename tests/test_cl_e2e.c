@@ -29,13 +29,6 @@ static glint_model *load(const char *path, glint_backend_kind kind, const char *
     return m;
 }
 
-static int32_t argmax(const float *x, int32_t n) {
-    int32_t b = 0;
-    for (int32_t i = 1; i < n; i++)
-        if (x[i] > x[b]) b = i;
-    return b;
-}
-
 /* Greedy from BOS, one token per pass, as llama2.c's run.c; stops at BOS. */
 static size_t greedy_text(glint_model *m, int n, char *text, int32_t *ids) {
     glint_session *s = NULL;
@@ -54,7 +47,7 @@ static size_t greedy_text(glint_model *m, int n, char *text, int32_t *ids) {
             CHECK_MSG(false, "decode failed at %d: %s", i, glint_session_last_error(s));
             break;
         }
-        tok = argmax(lg, info.n_vocab);
+        tok = gl_test_argmax(lg, info.n_vocab);
         if (ids) ids[i] = tok;
         if (tok == glint_model_token_bos(m)) break;
         if (!text) continue;
@@ -140,27 +133,8 @@ static void test_synthetic(const char *name, double tol) {
     if (!golden || !m) goto out;
     glint_session_params sp = glint_session_default_params();
     CHECK_STATUS(glint_session_create(m, &sp, &s), GLINT_OK);
-    double worst = 0;
     int pos = 0;
-    for (char *line = strtok(golden, "\n"); line && s; line = strtok(NULL, "\n")) {
-        if (!strstr(line, "\"pos\":") || strstr(line, "\"prefill\"")) continue;
-        const char *tp = strstr(line, "\"token\":");
-        const int32_t tok = (int32_t)strtol(tp + 8, NULL, 10);
-        const float *lg;
-        CHECK_STATUS(glint_session_decode(s, &tok, 1), GLINT_OK);
-        if (glint_session_get_logits(s, -1, &lg)) break;
-        const char *p = strstr(line, "\"top\":[") + 6;
-        for (int i = 0; p && i < 10; i++) {
-            p = strchr(p + 1, '[');
-            char *end;
-            const int32_t id = (int32_t)strtol(p + 1, &end, 10);
-            const double want = strtod(end + 1, NULL);
-            worst = fmax(worst, fabs(lg[id] - want));
-            CHECK_MSG(fabs(lg[id] - want) <= tol, "%s pos %d id %d: opencl %.6f golden %.6f",
-                      name, pos, id, lg[id], want);
-        }
-        pos++;
-    }
+    const double worst = gl_test_golden(s, golden, name, tol, NULL, 0, NULL, &pos);
     printf("%-20s opencl: max |dlogit| vs golden %.2e over %d positions\n", name, worst, pos);
 out:
     glint_session_free(s);

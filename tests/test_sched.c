@@ -119,13 +119,6 @@ static glint_model *load(glint_runtime *rt, const char *path, glint_backend_kind
     return m;
 }
 
-static int32_t argmax(const float *x, int32_t n) {
-    int32_t b = 0;
-    for (int32_t i = 1; i < n; i++)
-        if (x[i] > x[b]) b = i;
-    return b;
-}
-
 /* Prompt as one batch (prefill plan), then greedy single steps (decode plan). */
 static int generate(glint_model *m, int32_t *out, int n, gl_sched_stats *stats) {
     glint_session *s = NULL;
@@ -144,7 +137,7 @@ static int generate(glint_model *m, int32_t *out, int n, gl_sched_stats *stats) 
         glint_model_info info;
         glint_model_get_info(m, &info);
         for (k = 0; k < n; k++) {
-            out[k] = argmax(lg, info.n_vocab);
+            out[k] = gl_test_argmax(lg, info.n_vocab);
             if (glint_session_decode(s, &out[k], 1) != GLINT_OK ||
                 glint_session_get_logits(s, -1, &lg) != GLINT_OK)
                 break;

@@ -1,4 +1,7 @@
 #include "test_util.h"
+#include "glint.h"
+
+#include <math.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -56,4 +59,47 @@ float gl_test_randf(uint64_t *s) {
 int gl_test_finish(const char *name) {
     printf("%s: %d checks, %d failed\n", name, gl_test_checks, gl_test_failures);
     return gl_test_failures ? 1 : 0;
+}
+
+int32_t gl_test_argmax(const float *x, int32_t n) {
+    int32_t b = 0;
+    for (int32_t i = 1; i < n; i++)
+        if (x[i] > x[b]) b = i;
+    return b;
+}
+
+double gl_test_golden(glint_session *s, char *golden, const char *name, double tol,
+                      glint_session *other, int32_t n_cmp, double *worst_other, int *n_pos) {
+    double worst = 0;
+    int pos = 0;
+    if (worst_other) *worst_other = 0;
+    for (char *line = strtok(golden, "\n"); line && s; line = strtok(NULL, "\n")) {
+        if (!strstr(line, "\"pos\":") || strstr(line, "\"prefill\"")) continue;
+        const char *tp = strstr(line, "\"token\":");
+        const char *top = strstr(line, "\"top\":[");
+        if (!tp || !top) continue;
+        const int32_t tok = (int32_t)strtol(tp + 8, NULL, 10);
+        const float *lg, *lo = NULL;
+        CHECK_STATUS(glint_session_decode(s, &tok, 1), GLINT_OK);
+        if (other) CHECK_STATUS(glint_session_decode(other, &tok, 1), GLINT_OK);
+        if (glint_session_get_logits(s, -1, &lg) ||
+            (other && glint_session_get_logits(other, -1, &lo)))
+            break;
+        const char *p = top + 6; /* the outer [ */
+        for (int i = 0; p && i < 10; i++) {
+            p = strchr(p + 1, '[');
+            if (!p) break;
+            char *end;
+            const int32_t id = (int32_t)strtol(p + 1, &end, 10);
+            const double want = strtod(end + 1, NULL);
+            worst = fmax(worst, fabs(lg[id] - want));
+            CHECK_MSG(fabs(lg[id] - want) <= tol, "%s pos %d id %d: %.6f, golden %.6f", name, pos,
+                      id, lg[id], want);
+        }
+        for (int32_t i = 0; lo && i < n_cmp; i++)
+            *worst_other = fmax(*worst_other, fabs(lg[i] - lo[i]));
+        pos++;
+    }
+    if (n_pos) *n_pos = pos;
+    return worst;
 }

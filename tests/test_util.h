@@ -55,6 +55,19 @@ char *gl_test_read_file(const char *path, size_t *size);
 uint64_t gl_test_rand(uint64_t *state);
 float gl_test_randf(uint64_t *state); /* uniform in [-1, 1) */
 
+/* Index of the largest value, ties to the lowest. */
+int32_t gl_test_argmax(const float *x, int32_t n);
+
+/* Teacher-forces the tokens of a golden file (llama.cpp's top-10 logits per position, one JSON
+ * line each; prefill lines skipped) through `s` one per pass, checking each golden logit within
+ * `tol` (CHECK). With `other` (may be NULL), feeds it too and tracks the largest difference over
+ * the first n_cmp logits in *worst_other. Returns the largest |logit - golden|; *n_pos gets the
+ * positions run. Consumes `golden` (strtok). */
+struct glint_session;
+double gl_test_golden(struct glint_session *s, char *golden, const char *name, double tol,
+                      struct glint_session *other, int32_t n_cmp, double *worst_other,
+                      int *n_pos);
+
 /* Prints "N checks, F failed" and returns 0 / 1. */
 int gl_test_finish(const char *name);
 #define GL_TEST_SKIP 77

@@ -28,13 +28,6 @@ static glint_model *load(const char *path, glint_backend_kind kind) {
     return m;
 }
 
-static int32_t argmax(const float *x, int32_t n) {
-    int32_t b = 0;
-    for (int32_t i = 1; i < n; i++)
-        if (x[i] > x[b]) b = i;
-    return b;
-}
-
 static void test_stories(void) {
     char path[1024], exp_path[1024];
     if (!gl_test_model_path("stories260K/stories260K.gguf", path, sizeof path) ||
@@ -64,7 +57,7 @@ static void test_stories(void) {
                 CHECK_MSG(false, "decode failed at %d: %s", i, glint_session_last_error(s));
                 break;
             }
-            tok = argmax(lg, info.n_vocab);
+            tok = gl_test_argmax(lg, info.n_vocab);
             if (tok == glint_model_token_bos(m)) break; /* llama2.c stops at BOS */
             size_t n;
             char piece[64];
@@ -98,29 +91,9 @@ static void test_synthetic(const char *name, double tol) {
     glint_session *sv = NULL, *sc = NULL;
     CHECK_STATUS(glint_session_create(mv, &sp, &sv), GLINT_OK);
     CHECK_STATUS(glint_session_create(mc, &sp, &sc), GLINT_OK);
-    double worst_g = 0, worst_c = 0;
+    double worst_c = 0;
     int pos = 0;
-    for (char *line = strtok(golden, "\n"); line && sv && sc; line = strtok(NULL, "\n")) {
-        if (!strstr(line, "\"pos\":") || strstr(line, "\"prefill\"")) continue;
-        const char *tp = strstr(line, "\"token\":");
-        const int32_t tok = (int32_t)strtol(tp + 8, NULL, 10);
-        const float *lv, *lc;
-        CHECK_STATUS(glint_session_decode(sv, &tok, 1), GLINT_OK);
-        CHECK_STATUS(glint_session_decode(sc, &tok, 1), GLINT_OK);
-        if (glint_session_get_logits(sv, -1, &lv) || glint_session_get_logits(sc, -1, &lc)) break;
-        const char *p = strstr(line, "\"top\":[") + 6; /* the outer [ */
-        for (int i = 0; p && i < 10; i++) {
-            p = strchr(p + 1, '[');
-            char *end;
-            const int32_t id = (int32_t)strtol(p + 1, &end, 10);
-            const double want = strtod(end + 1, NULL);
-            worst_g = fmax(worst_g, fabs(lv[id] - want));
-            CHECK_MSG(fabs(lv[id] - want) <= tol, "%s pos %d id %d: vulkan %.6f golden %.6f", name,
-                      pos, id, lv[id], want);
-        }
-        for (int32_t i = 0; i < 512; i++) worst_c = fmax(worst_c, fabs(lv[i] - lc[i]));
-        pos++;
-    }
+    const double worst_g = gl_test_golden(sv, golden, name, tol, sc, 512, &worst_c, &pos);
     CHECK_MSG(worst_c <= tol, "%s: vulkan vs cpu max |diff| %.3g > %.3g", name, worst_c, tol);
     printf("%-20s vulkan: max |dlogit| vs golden %.2e, vs cpu %.2e over %d positions\n", name,
            worst_g, worst_c, pos);
