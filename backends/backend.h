@@ -47,11 +47,12 @@ struct gl_backend_i {
     glint_status (*buffer_download)(gl_backend *b, gl_buffer *buf, size_t offset, void *dst,
                                     size_t size);
 
-    /* Optional (NULL = upload as is): places weight `t` (data at `src`, GGUF block layout)
-     * into backend memory, possibly repacked; sets t->buffer/offset (and t->data when the CPU
-     * can read it in GGUF layout). The CPU backend instead fills t->data (set by the caller,
-     * same size) and may set t->layout; with src == NULL it only answers GLINT_OK when it
-     * would rearrange t, so the caller copies nothing else. */
+    /* Optional (NULL = upload as is): writes weight `t` (GGUF bytes at `src`) to where the
+     * caller placed it, possibly rearranged (same size), and sets t->layout. The CPU backend
+     * writes to t->data; a GPU backend to t->buffer at t->offset (the caller then points
+     * t->data at GGUF bytes for CPU fallback nodes when the layout is not GGUF). With src ==
+     * NULL it only answers GLINT_OK when it would rearrange t, so the caller copies nothing
+     * else. */
     glint_status (*weight_prepare)(gl_backend *b, gl_tensor *t, const void *src);
 
     /* Optional: sizes scratch for graphs like nodes[0..n) now, so compute() allocates nothing

@@ -8,7 +8,7 @@
 #include "types.h"
 
 #define GL_MAX_DIMS 4
-#define GL_MAX_SRC 4
+#define GL_MAX_SRC  4
 
 struct gl_buffer;
 
@@ -22,29 +22,34 @@ typedef struct gl_tensor {
     struct gl_buffer *buffer; /* the memory it lives in; NULL for host memory not owned here */
     size_t offset;            /* of element 0 within buffer */
     const char *name;         /* for messages; borrowed */
-    uint8_t layout;           /* gl_layout: how a backend arranged the bytes (weights only) */
+    uint8_t layout;           /* gl_layout: how the bytes in `buffer` are arranged (weights
+                                 only); `data`, where it is not inside that buffer, is GGUF */
 } gl_tensor;
 
 /* GL_LAYOUT_Q4_0X8: a Q4_0 [k, m] weight (m % 8 == 0) in strips of 8 rows; strip s, block b
  * sits at byte (8 * s * (k / 32) + 8 * b) * 18: the 8 rows' halves d[0..7], then 128 bytes
  * where byte 32 * g + 4 * r + t is qs[4 * g + t] of row r (g < 4, t < 4). Same size as GGUF. */
-typedef enum gl_layout { GL_LAYOUT_GGUF = 0, GL_LAYOUT_Q4_0X8 = 1 } gl_layout;
+/* GL_LAYOUT_SOA: a Q4_0 or Q8_0 [k, m] weight as two arrays, the quants of every block in
+ * order (block b = row * (k / 32) + unit, 16 or 32 bytes each) and then every block's fp16
+ * scale: one block's quants are whole aligned 16-byte words, what a GPU loads (or reads as an
+ * image texel) in one go. Same size as GGUF; GPU backends only (OpenCL). */
+typedef enum gl_layout { GL_LAYOUT_GGUF = 0, GL_LAYOUT_Q4_0X8 = 1, GL_LAYOUT_SOA = 2 } gl_layout;
 
 #define GL_OP_LIST(X)                                                                              \
-    X(GET_ROWS)  /* dst[:, i] = src0[:, src1[i]]; src0 any type, src1 i32, dst f32 */             \
-    X(RMS_NORM)  /* dst = src0 / rms(src0) over ne0 (* src1 if given, broadcast over rows) */     \
-    X(MUL)       /* dst = src0 * src1, src1 broadcast over rows when ne1 == 1 */                  \
-    X(ADD)       /* dst = src0 + src1, src1 broadcast over rows when ne1 == 1 */                  \
-    X(ROPE)      /* rotary embedding of src0 [hd, n_head, n] at positions src1 (i32 [n]);      \
-                    src2: optional per-pair frequency factors (f32 [n_rot/2]) */                  \
-    X(GLU)       /* dst = act(src0) * src1 (gated FFN); p.i[0] = gl_glu_kind */                  \
-    X(MUL_MAT)   /* dst[m, n] = src0 (weights, [k, m], any type) . src1 (f32 [k, n]) */           \
-    X(ATTENTION) /* causal GQA attention of q = src0 [hd, n_head, n] over the cache:            \
-                    src1 = K cache [hd, n_kv_head, n_ctx], src2 = V cache (same shape);          \
-                    dst [hd * n_head, n]; p.i[0] = n_past (position of q's first row),           \
-                    p.f[0] = scale */                                                             \
-    X(CPY)       /* dst = src0 converted to dst's type (f32 -> f16/f32); same element count */  \
-    X(SOFTMAX)   /* dst = softmax(src0 * p.f[0]) over ne0 */                                      \
+    X(GET_ROWS)  /* dst[:, i] = src0[:, src1[i]]; src0 any type, src1 i32, dst f32 */              \
+    X(RMS_NORM)  /* dst = src0 / rms(src0) over ne0 (* src1 if given, broadcast over rows) */      \
+    X(MUL)       /* dst = src0 * src1, src1 broadcast over rows when ne1 == 1 */                   \
+    X(ADD)       /* dst = src0 + src1, src1 broadcast over rows when ne1 == 1 */                   \
+    X(ROPE)      /* rotary embedding of src0 [hd, n_head, n] at positions src1 (i32 [n]);          \
+                    src2: optional per-pair frequency factors (f32 [n_rot/2]) */                   \
+    X(GLU)       /* dst = act(src0) * src1 (gated FFN); p.i[0] = gl_glu_kind */                    \
+    X(MUL_MAT)   /* dst[m, n] = src0 (weights, [k, m], any type) . src1 (f32 [k, n]) */            \
+    X(ATTENTION) /* causal GQA attention of q = src0 [hd, n_head, n] over the cache:               \
+                    src1 = K cache [hd, n_kv_head, n_ctx], src2 = V cache (same shape);            \
+                    dst [hd * n_head, n]; p.i[0] = n_past (position of q's first row),             \
+                    p.f[0] = scale */                                                              \
+    X(CPY)       /* dst = src0 converted to dst's type (f32 -> f16/f32); same element count */     \
+    X(SOFTMAX)   /* dst = softmax(src0 * p.f[0]) over ne0 */                                       \
     X(ARGMAX)    /* dst (i32 [n]) = argmax over ne0 of src0, ties to the lowest index */
 
 typedef enum gl_op {
@@ -89,7 +94,6 @@ static inline void *gl_tensor_row(const gl_tensor *t, int64_t i1, int64_t i2, in
     return (char *)t->data + i1 * t->nb[1] + i2 * t->nb[2] + i3 * t->nb[3];
 }
 
-
 /* ---- building a forward pass ------------------------------------------------------------- */
 
 struct gl_buffer;
@@ -103,8 +107,8 @@ typedef struct gl_graph {
     int n_tensors, cap_tensors;
     struct gl_buffer *act;
     size_t act_used, act_peak;
-    int32_t layer;  /* stamped on new nodes */
-    bool overflow;  /* an arena was too small: the graph is incomplete */
+    int32_t layer; /* stamped on new nodes */
+    bool overflow; /* an arena was too small: the graph is incomplete */
 } gl_graph;
 
 void gl_graph_reset(gl_graph *g);
@@ -112,8 +116,8 @@ void gl_graph_reset(gl_graph *g);
 gl_tensor *gl_graph_new(gl_graph *g, glint_type type, int64_t ne0, int64_t ne1, int64_t ne2);
 /* A tensor header over existing memory: same bytes as `src` from byte `offset`, new shape and
  * strides (nb1, nb2 in bytes; 0 = contiguous). */
-gl_tensor *gl_graph_view(gl_graph *g, const gl_tensor *src, size_t offset, int64_t ne0,
-                         int64_t ne1, int64_t ne2, size_t nb1, size_t nb2);
+gl_tensor *gl_graph_view(gl_graph *g, const gl_tensor *src, size_t offset, int64_t ne0, int64_t ne1,
+                         int64_t ne2, size_t nb1, size_t nb2);
 /* Appends a node; returns dst for chaining. */
 gl_tensor *gl_graph_op(gl_graph *g, gl_op op, gl_tensor *dst, gl_tensor *s0, gl_tensor *s1,
                        gl_tensor *s2, const gl_op_params *p);

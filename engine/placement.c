@@ -8,7 +8,7 @@
 #include <string.h>
 
 #define GROUP_SHARED GL_STAGE_MAX
-#define CHUNK_MAX ((size_t)256 << 20) /* many phones bind no larger range */
+#define CHUNK_MAX    ((size_t)256 << 20) /* many phones bind no larger range */
 
 static gl_tensor *remap(const glint_model *m, gl_tensor *base, const gl_tensor *t) {
     return t ? base + (t - m->tensors) : NULL;
@@ -29,12 +29,12 @@ static glint_status weights_init(glint_model *m, gl_weights *w) {
     for (int l = 0; l < m->hp.n_layer; l++) {
         const gl_layer *s = &m->layers[l];
         gl_layer *d = &w->layers[l];
-        gl_tensor *const *src[] = {&s->attn_norm, &s->wq, &s->wk, &s->wv, &s->wo, &s->bq,
-                                   &s->bk, &s->bv, &s->q_norm, &s->k_norm, &s->ffn_norm,
-                                   &s->ffn_gate, &s->ffn_up, &s->ffn_down};
-        gl_tensor **dst[] = {&d->attn_norm, &d->wq, &d->wk, &d->wv, &d->wo, &d->bq,
-                             &d->bk, &d->bv, &d->q_norm, &d->k_norm, &d->ffn_norm,
-                             &d->ffn_gate, &d->ffn_up, &d->ffn_down};
+        gl_tensor *const *src[] = {&s->attn_norm, &s->wq,       &s->wk,     &s->wv,      &s->wo,
+                                   &s->bq,        &s->bk,       &s->bv,     &s->q_norm,  &s->k_norm,
+                                   &s->ffn_norm,  &s->ffn_gate, &s->ffn_up, &s->ffn_down};
+        gl_tensor **dst[] = {&d->attn_norm, &d->wq,       &d->wk,     &d->wv,      &d->wo,
+                             &d->bq,        &d->bk,       &d->bv,     &d->q_norm,  &d->k_norm,
+                             &d->ffn_norm,  &d->ffn_gate, &d->ffn_up, &d->ffn_down};
         for (size_t i = 0; i < GL_ARRAY_LEN(src); i++) *dst[i] = remap(m, b, *src[i]);
     }
     return GLINT_OK;
@@ -96,6 +96,14 @@ static void drop_group(glint_model *m, int b, int g) {
     w->held[g] = false;
 }
 
+/* Only 2-D weights other than token_embd (also the tied output, read by GET_ROWS) are offered
+ * to a backend's repacking: they feed MUL_MAT alone. */
+static bool offers_repack(gl_backend *b, const gl_tensor *t) {
+    return b->iface->weight_prepare && t->ne[1] > 1 && t->ne[2] == 1 && t->ne[3] == 1 &&
+           strcmp(t->name, "token_embd.weight") != 0 &&
+           b->iface->weight_prepare(b, (gl_tensor *)t, NULL) == GLINT_OK;
+}
+
 /* Uploads group g to GPU backend b, in buffers of at most CHUNK_MAX. */
 static glint_status upload_group(glint_model *m, int b, int g, gl_err *err) {
     gl_weights *w = &m->w[b];
@@ -129,16 +137,22 @@ static glint_status upload_group(glint_model *m, int b, int g, gl_err *err) {
             const gl_tensor *src = &m->tensors[j];
             gl_tensor *t = &w->tensors[j];
             const size_t n = gl_tensor_nbytes(src);
-            if (buf->host) {
-                memcpy((char *)buf->host + off, src->data, n);
-            } else if ((st = be->iface->buffer_upload(be, buf, off, src->data, n))) {
-                return gl_fail(err, st, "cannot upload '%s' to %s", src->name,
-                               be->iface->name(be));
-            }
             t->buffer = buf;
             t->offset = off;
-            /* a CPU fallback node reads it here: the mapped memory, or the file */
-            t->data = buf->host ? (char *)buf->host + off : src->data;
+            t->layout = GL_LAYOUT_GGUF;
+            if (offers_repack(be, src)) {
+                if ((st = be->iface->weight_prepare(be, t, src->data)))
+                    return gl_fail(err, st, "cannot prepare '%s' on %s", src->name,
+                                   be->iface->name(be));
+            } else if (buf->host) {
+                memcpy((char *)buf->host + off, src->data, n);
+            } else if ((st = be->iface->buffer_upload(be, buf, off, src->data, n))) {
+                return gl_fail(err, st, "cannot upload '%s' to %s", src->name, be->iface->name(be));
+            }
+            /* a CPU fallback node reads it here: the mapped memory, or the file where the
+             * backend rearranged it */
+            t->data =
+                buf->host && t->layout == GL_LAYOUT_GGUF ? (char *)buf->host + off : src->data;
             off += gl_align_up(n, align);
         }
         i = end;
@@ -147,20 +161,12 @@ static glint_status upload_group(glint_model *m, int b, int g, gl_err *err) {
     return GLINT_OK;
 }
 
-/* Only 2-D weights other than token_embd (also the tied output, read by GET_ROWS) are offered
- * to the CPU's repacking: they feed MUL_MAT alone. */
-static bool cpu_repacks(gl_backend *b, const gl_tensor *t) {
-    return b->iface->weight_prepare && t->ne[1] > 1 && t->ne[2] == 1 && t->ne[3] == 1 &&
-           strcmp(t->name, "token_embd.weight") != 0 &&
-           b->iface->weight_prepare(b, (gl_tensor *)t, NULL) == GLINT_OK;
-}
-
 static glint_status repack_group(glint_model *m, int g, gl_err *err) {
     gl_weights *w = &m->w[0];
     gl_backend *be = m->backends[0];
     size_t total = 0;
     for (int64_t i = 0; i < m->n_tensors; i++)
-        if (m->tensor_group[i] == g && cpu_repacks(be, &m->tensors[i]))
+        if (m->tensor_group[i] == g && offers_repack(be, &m->tensors[i]))
             total += gl_align_up(gl_tensor_nbytes(&m->tensors[i]), 64);
     w->held[g] = true;
     if (total == 0) return GLINT_OK;
@@ -174,7 +180,7 @@ static glint_status repack_group(glint_model *m, int g, gl_err *err) {
     size_t off = 0;
     for (int64_t i = 0; i < m->n_tensors; i++) {
         const gl_tensor *src = &m->tensors[i];
-        if (m->tensor_group[i] != g || !cpu_repacks(be, src)) continue;
+        if (m->tensor_group[i] != g || !offers_repack(be, src)) continue;
         gl_tensor *t = &w->tensors[i];
         t->buffer = buf;
         t->offset = off;
@@ -196,7 +202,7 @@ static void link_cpu_views(glint_model *m) {
         t->data = m->tensors[i].data;
         for (int b = 1; b < m->n_backend; b++) {
             const gl_tensor *g = m->w[b].tensors ? &m->w[b].tensors[i] : NULL;
-            if (g && g->buffer && g->buffer->host) {
+            if (g && g->buffer && g->buffer->host && g->layout == GL_LAYOUT_GGUF) {
                 t->data = g->data;
                 break;
             }
@@ -222,8 +228,8 @@ glint_status gl_model_place(glint_model *m, bool need[GL_PLAN_MAX_BACKENDS][GL_S
                 continue;
             }
             st = b == 0 ? repack_group(m, g, err) : upload_group(m, b, g, err);
-            if (st && b > 0 && (st == GLINT_ERROR_OUT_OF_DEVICE_MEMORY ||
-                                st == GLINT_ERROR_OUT_OF_MEMORY)) {
+            if (st && b > 0 &&
+                (st == GLINT_ERROR_OUT_OF_DEVICE_MEMORY || st == GLINT_ERROR_OUT_OF_MEMORY)) {
                 /* a tensor larger than the device allows, or a full device: that stage's
                  * nodes run on the CPU (they find no weights on this backend) */
                 GL_LOGW("%s; that part of the model runs on the cpu", err->msg);

@@ -11,6 +11,30 @@
 #include <string.h>
 
 #ifndef GLINT_WITH_OPENCL
+/* The int8 kernels (GLINT_CL_FORCE=int8dot: plain multiplies where the device has no dot
+ * instruction) on the Q4_0 / Q8_0 models, and the image tier off. */
+static void test_tiers(void) {
+    static const struct { const char *disable, *force; } tiers[] = {{"", "int8dot"}, {"image", ""}};
+    for (size_t i = 0; i < GL_ARRAY_LEN(tiers); i++) {
+        setenv("GLINT_CL_DISABLE", tiers[i].disable, 1);
+        setenv("GLINT_CL_FORCE", tiers[i].force, 1);
+        glint_runtime_params rp = glint_runtime_default_params();
+        rp.n_threads = 2;
+        glint_runtime *rt = NULL, *keep = g_rt;
+        if (glint_runtime_create(&rp, &rt) == GLINT_OK) {
+            printf("tier: disable '%s', force '%s'\n", tiers[i].disable, tiers[i].force);
+            g_rt = rt;
+            test_synthetic("llama-q8_0.gguf", 4e-2);
+            test_synthetic("llama-q4_0.gguf", 4e-2);
+            test_synthetic("qwen2-q8_0.gguf", 4e-2);
+            glint_runtime_free(rt);
+        }
+        g_rt = keep;
+    }
+    unsetenv("GLINT_CL_DISABLE");
+    unsetenv("GLINT_CL_FORCE");
+}
+
 int main(void) {
     printf("skip: built without the OpenCL backend\n");
     return GL_TEST_SKIP;
@@ -121,6 +145,20 @@ static void test_small_max_alloc(void) {
     unsetenv("GLINT_CL_MAX_ALLOC");
 }
 
+/* Q4_0 / Q8_0 matrices repacked on the device (GL_LAYOUT_SOA), token_embd (GET_ROWS) not. */
+static void check_repacked(const glint_model *m, const char *name) {
+    if (m->n_backend < 2 || !m->w[1].layers || !m->w[1].tok_embd) return;
+    const gl_tensor *wq = m->w[1].layers[0].wq, *emb = m->w[1].tok_embd;
+    const bool q = wq->type == GLINT_TYPE_Q4_0 || wq->type == GLINT_TYPE_Q8_0;
+    CHECK_MSG(wq->layout == (q ? GL_LAYOUT_SOA : GL_LAYOUT_GGUF), "%s: blk.0.attn_q layout %d",
+              name, wq->layout);
+    CHECK_MSG(emb->layout == GL_LAYOUT_GGUF, "%s: token_embd layout %d", name, emb->layout);
+    /* CPU fallback nodes read GGUF bytes: the file, not the repacked copy */
+    if (q)
+        CHECK(wq->data != NULL &&
+              wq->data != (const void *)((const char *)wq->buffer->host + wq->offset));
+}
+
 /* Teacher-forced logits vs llama.cpp's golden top-10 (README tolerance). */
 static void test_synthetic(const char *name, double tol) {
     char path[1024], rel[256], gpath[1100];
@@ -131,6 +169,7 @@ static void test_synthetic(const char *name, double tol) {
     glint_model *m = load(path, GLINT_BACKEND_OPENCL, NULL);
     glint_session *s = NULL;
     if (!golden || !m) goto out;
+    check_repacked(m, name);
     glint_session_params sp = glint_session_default_params();
     CHECK_STATUS(glint_session_create(m, &sp, &s), GLINT_OK);
     int pos = 0;
@@ -197,6 +236,30 @@ static void test_three_way(void) {
     glint_model_free(m3);
 }
 
+/* The int8 kernels (GLINT_CL_FORCE=int8dot: plain multiplies where the device has no dot
+ * instruction) on the Q4_0 / Q8_0 models, and the image tier off. */
+static void test_tiers(void) {
+    static const struct { const char *disable, *force; } tiers[] = {{"", "int8dot"}, {"image", ""}};
+    for (size_t i = 0; i < GL_ARRAY_LEN(tiers); i++) {
+        setenv("GLINT_CL_DISABLE", tiers[i].disable, 1);
+        setenv("GLINT_CL_FORCE", tiers[i].force, 1);
+        glint_runtime_params rp = glint_runtime_default_params();
+        rp.n_threads = 2;
+        glint_runtime *rt = NULL, *keep = g_rt;
+        if (glint_runtime_create(&rp, &rt) == GLINT_OK) {
+            printf("tier: disable '%s', force '%s'\n", tiers[i].disable, tiers[i].force);
+            g_rt = rt;
+            test_synthetic("llama-q8_0.gguf", 4e-2);
+            test_synthetic("llama-q4_0.gguf", 4e-2);
+            test_synthetic("qwen2-q8_0.gguf", 4e-2);
+            glint_runtime_free(rt);
+        }
+        g_rt = keep;
+    }
+    unsetenv("GLINT_CL_DISABLE");
+    unsetenv("GLINT_CL_FORCE");
+}
+
 int main(void) {
     setenv("GLINT_CL_ALLOW_CPU", "1", 0);
     setenv("GLINT_VK_ALLOW_CPU", "1", 0);
@@ -221,6 +284,7 @@ int main(void) {
     test_synthetic("qwen2-q8_0.gguf", 4e-2);
     test_three_way();
     test_small_max_alloc();
+    test_tiers();
     glint_runtime_free(g_rt);
     return gl_test_finish("test_cl_e2e");
 }

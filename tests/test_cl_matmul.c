@@ -4,10 +4,17 @@
  * activations as a strided view with a skew, output rows strided, weights at a skewed offset
  * and, in some cases, with padded rows; checked against a float64 reference of the dequantized
  * weights times the f32 activations and, loosely, against the CPU backend (which quantizes the
- * activations for quant types). GET_ROWS: repeated, boundary and out-of-range ids into strided
- * output rows, bit-exact against the scalar dequantizer. Both on every tier (GLINT_CL_DISABLE
- * = fp16,subgroup vs none, the backend re-created). Runs on PoCL; skips without a device. */
+ * activations for quant types). Q4_0 and Q8_0 also repacked by the backend's weight_prepare
+ * (GL_LAYOUT_SOA, read as an image where the image tier is on). Where the int8dot tier is on
+ * (GLINT_CL_FORCE=int8dot on PoCL: the int8 kernels with plain multiplies) Q4_0 and Q8_0 take
+ * 8-bit activations, so their reference quantizes the activations with the scalar q8_0
+ * quantizer first. GET_ROWS: repeated, boundary and out-of-range ids into strided output rows,
+ * bit-exact against the scalar dequantizer; it declines repacked weights. Every type on tiers
+ * all-on and fp16,subgroup off; Q4_0 and Q8_0 also with the image tier off and with int8dot
+ * forced, image on and off (the backend re-created for each). Runs on PoCL; skips without a
+ * device. */
 #include "backend.h"
+#include "quants.h"
 #include "test_util.h"
 #include "types.h"
 
@@ -17,6 +24,7 @@
 #include <sys/stat.h>
 
 #ifdef GLINT_WITH_OPENCL
+#include "cl_device.h"
 
 static const glint_type g_types[] = {
     GLINT_TYPE_F32,  GLINT_TYPE_F16,  GLINT_TYPE_BF16, GLINT_TYPE_Q8_0,
@@ -32,11 +40,21 @@ static const int64_t g_ns[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 33, 64};
  * <= 1.1e-7 of sum |w a|). The CPU quantizes activations to 8 bits for quant types, so it is
  * compared loosely (RMS over the case, relative to the RMS of sum |w a|). */
 #define TOL_REF 1e-5
+/* The int8 path against its reference (activations quantized by the scalar q8_0 rule): the
+ * device's 1/d may differ from the CPU's in the last bit and move a quant by one, rarely;
+ * a wrong scale or block would be off by far more. */
+#define TOL_REF_Q8 1e-3
 static double tol_cpu(glint_type t) {
     return gl_type_get(t)->is_quantized ? 1e-2 : 1e-6;
 }
 
 static gl_backend *g_cpu;
+/* The tier under test runs Q4_0 and Q8_0 with 8-bit activations. */
+static bool g_q8;
+
+static bool q8_type(glint_type t) {
+    return t == GLINT_TYPE_Q4_0 || t == GLINT_TYPE_Q8_0;
+}
 
 typedef struct worst {
     double ref, cpu;
@@ -87,6 +105,7 @@ typedef struct mm_case {
     glint_type type;
     int64_t m, k, n;
     bool pad_rows; /* weight rows padded (nb[1] > row size): no CPU comparison */
+    bool soa;      /* placed by the backend's weight_prepare (GL_LAYOUT_SOA) */
 } mm_case;
 
 /* Skews (bytes) of the weight start, of a and of dst within their buffers: everything the
@@ -102,7 +121,10 @@ static void run_mm(gl_backend *cl, const mm_case *c, uint64_t *rng, worst *wst) 
     const int64_t m = c->m, k = c->k, n = c->n;
     const size_t row = gl_row_size(c->type, k);
     const size_t pitch = row + (c->pad_rows ? 8 : 0);
-    const size_t skew = w_skew(c->type);
+    /* repacked quants are read as whole 16-byte words: a skew of whole words */
+    const size_t skew = c->soa ? 48 : w_skew(c->type);
+    const bool q8 = g_q8 && q8_type(c->type);
+    const double tol_ref = q8 ? TOL_REF_Q8 : TOL_REF;
     const size_t w_bytes = skew + pitch * (size_t)m;
     char *w = calloc(1, w_bytes);
     fill_weights(c->type, w + skew, m, k, pitch, rng);
@@ -118,10 +140,23 @@ static void run_mm(gl_backend *cl, const mm_case *c, uint64_t *rng, worst *wst) 
     double *ref = calloc((size_t)(m * n), sizeof(double));
     double *mag = calloc((size_t)(m * n), sizeof(double));
     float *wf = malloc((size_t)k * sizeof(float));
+    /* what the kernels multiply by: a, or a through the q8_0 quantizer */
+    float *aq = malloc((size_t)(n * k) * sizeof(float));
+    gl_block_q8_0 *blocks = malloc((size_t)(k / 32) * sizeof *blocks);
+    for (int64_t j = 0; j < n; j++) {
+        const float *aj = a + A_SKEW_FLOATS + j * a_stride;
+        if (q8) {
+            gl_q8_0_from_float_ref(aj, blocks, k);
+            gl_q8_0_to_float_ref(blocks, aq + j * k, k);
+        } else {
+            memcpy(aq + j * k, aj, (size_t)k * sizeof(float));
+        }
+    }
+    free(blocks);
     for (int64_t r = 0; r < m; r++) {
         tr->to_float(w + skew + (size_t)r * pitch, wf, k);
         for (int64_t j = 0; j < n; j++) {
-            const float *aj = a + A_SKEW_FLOATS + j * a_stride;
+            const float *aj = aq + j * k;
             double s = 0, sa = 0;
             for (int64_t i = 0; i < k; i++) {
                 s += (double)wf[i] * aj[i];
@@ -132,6 +167,7 @@ static void run_mm(gl_backend *cl, const mm_case *c, uint64_t *rng, worst *wst) 
         }
     }
     free(wf);
+    free(aq);
 
     const int64_t ne_w[2] = {k, m}, ne_a[2] = {k, n}, ne_d[2] = {m, n};
     gl_tensor tw = {0}, ta = {0}, td = {0};
@@ -163,7 +199,17 @@ static void run_mm(gl_backend *cl, const mm_case *c, uint64_t *rng, worst *wst) 
     float *got = calloc(d_floats, sizeof(float));
     gl_buffer *bw = NULL, *ba = NULL, *bd = NULL;
     gl_node node = {.op = GL_OP_MUL_MAT, .dst = &td, .src = {&tw, &ta}};
-    glint_status st = cl_tensor(cl, &tw, &bw, w_bytes, skew, GL_BUFFER_WEIGHTS, w);
+    glint_status st;
+    if (c->soa) {
+        /* the weights arrive the way placement puts them: the backend writes them itself */
+        st = cl_tensor(cl, &tw, &bw, w_bytes, skew, GL_BUFFER_WEIGHTS, NULL);
+        if (!st) CHECK_STATUS(cl->iface->weight_prepare(cl, &tw, NULL), GLINT_OK);
+        if (!st) st = cl->iface->weight_prepare(cl, &tw, w + skew);
+        CHECK_MSG(st || tw.layout == GL_LAYOUT_SOA, "%s m %lld k %lld: not repacked", tr->name,
+                  (long long)m, (long long)k);
+    } else {
+        st = cl_tensor(cl, &tw, &bw, w_bytes, skew, GL_BUFFER_WEIGHTS, w);
+    }
     if (!st)
         st = cl_tensor(cl, &ta, &ba, a_floats * sizeof(float), A_SKEW_FLOATS * sizeof(float),
                        GL_BUFFER_COMPUTE, a);
@@ -171,6 +217,21 @@ static void run_mm(gl_backend *cl, const mm_case *c, uint64_t *rng, worst *wst) 
         st = cl_tensor(cl, &td, &bd, d_floats * sizeof(float), D_SKEW_FLOATS * sizeof(float),
                        GL_BUFFER_COMPUTE, NULL);
     CHECK_STATUS(st, GLINT_OK);
+    if (c->soa && !st) {
+        /* GET_ROWS reads GGUF rows only */
+        gl_tensor ids = td, rows = td;
+        ids.type = GLINT_TYPE_I32;
+        ids.ne[0] = 1;
+        ids.ne[1] = 1;
+        rows.ne[0] = k;
+        rows.ne[1] = 1;
+        gl_tensor gguf = tw;
+        gguf.layout = GL_LAYOUT_GGUF;
+        gl_node gr = {.op = GL_OP_GET_ROWS, .dst = &rows, .src = {&tw, &ids}};
+        gl_node gr_gguf = {.op = GL_OP_GET_ROWS, .dst = &rows, .src = {&gguf, &ids}};
+        CHECK(!cl->iface->supports_op(cl, &gr));
+        CHECK(cl->iface->supports_op(cl, &gr_gguf));
+    }
     const bool sup = !st && cl->iface->supports_op(cl, &node);
     CHECK_MSG(st || sup, "%s m %lld k %lld n %lld: not supported", tr->name, (long long)m,
               (long long)k, (long long)n);
@@ -200,12 +261,12 @@ static void run_mm(gl_backend *cl, const mm_case *c, uint64_t *rng, worst *wst) 
         for (int i = 0; i < D_SKEW_FLOATS; i++) clobbered |= got[i] != 0.0f;
         double e_cpu = c->pad_rows ? 0 : sqrt(num / den);
         if (e_cpu != e_cpu) e_cpu = 1e9;
-        CHECK_MSG(e_ref <= TOL_REF && e_cpu <= tol_cpu(c->type) && !clobbered,
-                  "mul_mat %s m %lld k %lld n %lld%s: error vs f64 %.3g (tol %.3g), vs cpu %.3g "
-                  "(tol %.3g)%s",
+        CHECK_MSG(e_ref <= tol_ref && e_cpu <= tol_cpu(c->type) && !clobbered,
+                  "mul_mat %s m %lld k %lld n %lld%s%s%s: error vs f64 %.3g (tol %.3g), vs cpu "
+                  "%.3g (tol %.3g)%s",
                   tr->name, (long long)m, (long long)k, (long long)n,
-                  c->pad_rows ? " padded rows" : "", e_ref, TOL_REF, e_cpu, tol_cpu(c->type),
-                  clobbered ? ", wrote outside dst" : "");
+                  c->pad_rows ? " padded rows" : "", c->soa ? " repacked" : "", q8 ? " int8" : "",
+                  e_ref, tol_ref, e_cpu, tol_cpu(c->type), clobbered ? ", wrote outside dst" : "");
         wst->ref = GL_MAX(wst->ref, e_ref);
         wst->cpu = GL_MAX(wst->cpu, e_cpu);
     }
@@ -304,9 +365,10 @@ static void run_get_rows(gl_backend *cl, glint_type type, int64_t k, uint64_t *r
             scale = GL_MAX(scale, fabs((double)cpu[i]));
         }
         e_cpu /= scale;
-        CHECK_MSG(exact && e_cpu <= 1e-6,
-                  "get_rows %s k %lld: %s the scalar dequantizer, error vs cpu %.3g of the largest value",
-                  tr->name, (long long)k, exact ? "equal to" : "DIFFERS from", e_cpu);
+        CHECK_MSG(
+            exact && e_cpu <= 1e-6,
+            "get_rows %s k %lld: %s the scalar dequantizer, error vs cpu %.3g of the largest value",
+            tr->name, (long long)k, exact ? "equal to" : "DIFFERS from", e_cpu);
         if (!exact || e_cpu > 1e-6) *bad = true;
         free(want);
     }
@@ -320,8 +382,11 @@ static void run_get_rows(gl_backend *cl, glint_type type, int64_t k, uint64_t *r
 
 /* ---- tiers -------------------------------------------------------------------------------- */
 
-static void run_tier(const char *disable, bool *skip) {
+/* One tier: MUL_MAT of `types` (Q4_0 and Q8_0 in GGUF layout and repacked), GET_ROWS. */
+static void run_tier(const char *disable, const char *force, const glint_type *types, size_t nt,
+                     bool *skip) {
     gl_backend *cl = NULL;
+    setenv("GLINT_CL_FORCE", force, 1);
     const glint_status st = cl_open(disable, &cl);
     if (st == GLINT_ERROR_BACKEND_UNAVAILABLE) {
         *skip = true;
@@ -329,35 +394,57 @@ static void run_tier(const char *disable, bool *skip) {
     }
     CHECK_STATUS(st, GLINT_OK);
     if (st) return;
-    uint64_t rng = 0x5eed + strlen(disable);
-    worst wst[N_TYPES];
+    const gl_cl_caps *caps = gl_cl_device_caps(gl_cl_backend_device(cl));
+    g_q8 = (caps->enabled & GL_CL_TIER_INT8DOT) != 0;
+    if (*force) CHECK(g_q8);
+    uint64_t rng = 0x5eed + strlen(disable) + 7 * strlen(force);
+    worst wst[N_TYPES][2];
     memset(wst, 0, sizeof wst);
     bool gr_bad[N_TYPES] = {false};
-    for (size_t ti = 0; ti < N_TYPES; ti++) {
-        const glint_type t = g_types[ti];
+    for (size_t ti = 0; ti < nt; ti++) {
+        const glint_type t = types[ti];
         int64_t ks[3];
         const int nk = type_ks(t, ks);
-        for (int ki = 0; ki < nk; ki++)
-            for (size_t mi = 0; mi < sizeof g_ms / sizeof g_ms[0]; mi++)
-                for (size_t ni = 0; ni < sizeof g_ns / sizeof g_ns[0]; ni++) {
-                    const mm_case c = {t, g_ms[mi], ks[ki], g_ns[ni], false};
-                    run_mm(cl, &c, &rng, &wst[ti]);
-                }
-        /* padded weight rows, both kernels */
-        const mm_case pads[] = {{t, 7, ks[1], 1, true}, {t, 33, ks[0], 3, true},
-                                {t, 65, ks[1], 9, true}};
+        for (int soa = 0; soa <= (int)q8_type(t); soa++) {
+            for (int ki = 0; ki < nk; ki++)
+                for (size_t mi = 0; mi < sizeof g_ms / sizeof g_ms[0]; mi++)
+                    for (size_t ni = 0; ni < sizeof g_ns / sizeof g_ns[0]; ni++) {
+                        const mm_case c = {t, g_ms[mi], ks[ki], g_ns[ni], false, soa};
+                        run_mm(cl, &c, &rng, &wst[ti][soa]);
+                    }
+        }
+        /* padded weight rows (never repacked: weight_prepare declines them), both kernels */
+        const mm_case pads[] = {{t, 7, ks[1], 1, true, false},
+                                {t, 33, ks[0], 3, true, false},
+                                {t, 65, ks[1], 9, true, false}};
         for (size_t i = 0; i < sizeof pads / sizeof pads[0]; i++)
-            run_mm(cl, &pads[i], &rng, &wst[ti]);
+            run_mm(cl, &pads[i], &rng, &wst[ti][0]);
         /* rows of plain types need not be whole units of 32 */
         const int64_t bs = gl_type_get(t)->block_size;
         const int64_t gk[] = {bs == 1 ? 37 : bs, bs == 1 ? 96 + 3 : bs * 3};
         for (size_t i = 0; i < 2; i++) run_get_rows(cl, t, gk[i], &rng, &gr_bad[ti]);
     }
-    fprintf(stderr, "tier (disable '%s'): max error of mul_mat vs f64 / vs cpu, get_rows:\n",
-            disable);
-    for (size_t ti = 0; ti < N_TYPES; ti++)
-        fprintf(stderr, "  %-5s %.2g / %.2g, get_rows %s\n", gl_type_get(g_types[ti])->name,
-                wst[ti].ref, wst[ti].cpu, gr_bad[ti] ? "FAILED" : "exact");
+    /* what weight_prepare leaves alone */
+    {
+        const int64_t ne[2] = {64, 4};
+        gl_tensor f16 = {0}, pad = {0};
+        gl_tensor_init(&f16, GLINT_TYPE_F16, 2, ne);
+        gl_tensor_init(&pad, GLINT_TYPE_Q4_0, 2, ne);
+        pad.nb[1] += 16;
+        CHECK(cl->iface->weight_prepare(cl, &f16, NULL) == GLINT_ERROR_UNSUPPORTED);
+        CHECK(cl->iface->weight_prepare(cl, &pad, NULL) == GLINT_ERROR_UNSUPPORTED);
+    }
+    fprintf(stderr,
+            "tier (disable '%s', force '%s', enabled 0x%x): max error of mul_mat vs f64 / vs "
+            "cpu (repacked: same), get_rows:\n",
+            disable, force, caps->enabled);
+    for (size_t ti = 0; ti < nt; ti++) {
+        const glint_type t = types[ti];
+        fprintf(stderr, "  %-5s %.2g / %.2g", gl_type_get(t)->name, wst[ti][0].ref, wst[ti][0].cpu);
+        if (q8_type(t)) fprintf(stderr, " (%.2g / %.2g)", wst[ti][1].ref, wst[ti][1].cpu);
+        fprintf(stderr, "%s, get_rows %s\n", g_q8 && q8_type(t) ? " int8" : "",
+                gr_bad[ti] ? "FAILED" : "exact");
+    }
     cl->iface->free(cl);
 }
 
@@ -370,10 +457,21 @@ int main(void) {
         fprintf(stderr, "cpu backend: %s\n", err.msg);
         return 1;
     }
-    const char *tiers[] = {"", "fp16,subgroup"};
+    static const glint_type q8_types[] = {GLINT_TYPE_Q4_0, GLINT_TYPE_Q8_0};
+    const struct {
+        const char *disable, *force;
+        bool all_types;
+    } tiers[] = {{"", "", true},
+                 {"fp16,subgroup", "", true},
+                 {"image", "", false},
+                 {"", "int8dot", false},
+                 {"image", "int8dot", false}};
     bool skip = false;
-    for (size_t i = 0; i < 2 && !skip; i++) run_tier(tiers[i], &skip);
+    for (size_t i = 0; i < sizeof tiers / sizeof tiers[0] && !skip; i++)
+        run_tier(tiers[i].disable, tiers[i].force, tiers[i].all_types ? g_types : q8_types,
+                 tiers[i].all_types ? N_TYPES : 2, &skip);
     unsetenv("GLINT_CL_DISABLE");
+    unsetenv("GLINT_CL_FORCE");
     g_cpu->iface->free(g_cpu);
     if (skip) {
         fprintf(stderr, "skip: no OpenCL device\n");

@@ -69,8 +69,8 @@ glint_status gl_cl_enqueue(gl_cl_device *d, cl_kernel k, cl_uint dims, const siz
     }
     const bool timed = d->profiling && d->queue_profiling && d->cur_node >= 0;
     cl_event ev = NULL;
-    cl_int e = clEnqueueNDRangeKernel(d->queue, k, dims, NULL, g, local, 0, NULL,
-                                      timed ? &ev : NULL);
+    cl_int e =
+        clEnqueueNDRangeKernel(d->queue, k, dims, NULL, g, local, 0, NULL, timed ? &ev : NULL);
     if (e != CL_SUCCESS) {
         char what[160], name[96] = "";
         clGetKernelInfo(k, CL_KERNEL_FUNCTION_NAME, sizeof name, name, NULL);
@@ -81,7 +81,8 @@ glint_status gl_cl_enqueue(gl_cl_device *d, cl_kernel k, cl_uint dims, const siz
     return ev ? keep_event(d, ev) : GLINT_OK;
 }
 
-/* ---- profiling --------------------------------------------------------------------------------- */
+/* ---- profiling ---------------------------------------------------------------------------------
+ */
 
 void gl_cl_profile_begin(gl_cl_device *d, int n_nodes) {
     for (int i = 0; i < d->n_events; i++) clReleaseEvent(d->events[i]);
@@ -113,8 +114,8 @@ static glint_status read_timings(gl_cl_device *d) {
         if (node < 0 || node >= d->n_nodes) continue;
         if (clGetEventProfilingInfo(d->events[i], CL_PROFILING_COMMAND_START, sizeof t0, &t0,
                                     NULL) != CL_SUCCESS ||
-            clGetEventProfilingInfo(d->events[i], CL_PROFILING_COMMAND_END, sizeof t1, &t1,
-                                    NULL) != CL_SUCCESS)
+            clGetEventProfilingInfo(d->events[i], CL_PROFILING_COMMAND_END, sizeof t1, &t1, NULL) !=
+                CL_SUCCESS)
             continue;
         if (t1 > t0) d->timings[node].us += (double)(t1 - t0) / 1000.0;
     }
@@ -125,7 +126,8 @@ static glint_status read_timings(gl_cl_device *d) {
     return GLINT_OK;
 }
 
-/* ---- the vtable -------------------------------------------------------------------------------- */
+/* ---- the vtable --------------------------------------------------------------------------------
+ */
 
 static const char *cl_name(gl_backend *b) {
     (void)b;
@@ -192,8 +194,8 @@ static void cl_buffer_free(gl_backend *b, gl_buffer *buf) {
     free(buf);
 }
 
-static glint_status cl_buffer_upload(gl_backend *b, gl_buffer *buf, size_t offset,
-                                     const void *src, size_t size) {
+static glint_status cl_buffer_upload(gl_backend *b, gl_buffer *buf, size_t offset, const void *src,
+                                     size_t size) {
     if (offset > buf->size || size > buf->size - offset) return GLINT_ERROR_INVALID_ARGUMENT;
     return gl_cl_write(dev(b), buf->impl, offset, src, size);
 }
@@ -275,7 +277,7 @@ static const struct gl_backend_i g_cl_iface = {
     .buffer_free = cl_buffer_free,
     .buffer_upload = cl_buffer_upload,
     .buffer_download = cl_buffer_download,
-    .weight_prepare = NULL,
+    .weight_prepare = gl_cl_weight_prepare,
     .reserve = NULL,
     .compute = cl_compute,
     .synchronize = cl_synchronize,

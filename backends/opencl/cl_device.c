@@ -16,7 +16,7 @@
 #define GL_CL_INTEGER_DOT_PRODUCT_INPUT_4x8BIT_PACKED_KHR (1u << 0)
 
 #define GL_CL_MAX_PLATFORMS 16
-#define GL_CL_MAX_DEVICES 64
+#define GL_CL_MAX_DEVICES   64
 
 const char *gl_cl_error_string(cl_int e) {
     switch (e) {
@@ -147,12 +147,9 @@ uint32_t gl_cl_parse_tiers(const char *s) {
     static const struct {
         const char *name;
         uint32_t bit;
-    } names[] = {{"fp16", GL_CL_TIER_FP16},
-                 {"subgroup", GL_CL_TIER_SUBGROUP},
-                 {"subgroups", GL_CL_TIER_SUBGROUP},
-                 {"image", GL_CL_TIER_IMAGE},
-                 {"images", GL_CL_TIER_IMAGE},
-                 {"int8dot", GL_CL_TIER_INT8DOT}};
+    } names[] = {{"fp16", GL_CL_TIER_FP16},          {"subgroup", GL_CL_TIER_SUBGROUP},
+                 {"subgroups", GL_CL_TIER_SUBGROUP}, {"image", GL_CL_TIER_IMAGE},
+                 {"images", GL_CL_TIER_IMAGE},       {"int8dot", GL_CL_TIER_INT8DOT}};
     uint32_t bits = 0;
     while (s && *s) {
         while (*s == ',' || isspace((unsigned char)*s)) s++;
@@ -166,7 +163,8 @@ uint32_t gl_cl_parse_tiers(const char *s) {
                 bits |= names[i].bit;
                 known = true;
             }
-        if (!known) GL_LOGW("opencl: GLINT_CL_DISABLE: unknown tier '%.*s'", (int)n, s);
+        if (!known)
+            GL_LOGW("opencl: GLINT_CL_DISABLE / GLINT_CL_FORCE: unknown tier '%.*s'", (int)n, s);
         s = end;
     }
     return bits;
@@ -305,8 +303,8 @@ static glint_status pick_device(gl_cl_device *d, gl_err *err) {
     int best = -1, best_rank = 99;
     for (int i = 0; i < n; i++) {
         int w = snprintf(found + used, sizeof found - used, "%s%d: %s (%s, OpenCL %d.%d%s)",
-                         i ? "; " : "", i, c[i].name, type_name(c[i].type), c[i].major,
-                         c[i].minor, c[i].usable ? "" : ", unusable");
+                         i ? "; " : "", i, c[i].name, type_name(c[i].type), c[i].major, c[i].minor,
+                         c[i].usable ? "" : ", unusable");
         if (w > 0) used = GL_MIN(sizeof found - 1, used + (size_t)w);
         if (!c[i].usable) continue;
         if (want) {
@@ -316,18 +314,18 @@ static glint_status pick_device(gl_cl_device *d, gl_err *err) {
             if (named && best < 0) best = i;
             continue;
         }
-        if ((c[i].type & CL_DEVICE_TYPE_GPU) == 0 && (c[i].type & CL_DEVICE_TYPE_ACCELERATOR) == 0 &&
-            !allow_cpu)
+        if ((c[i].type & CL_DEVICE_TYPE_GPU) == 0 &&
+            (c[i].type & CL_DEVICE_TYPE_ACCELERATOR) == 0 && !allow_cpu)
             continue;
         const int rank = type_rank(c[i].type);
         if (rank < best_rank) best = i, best_rank = rank;
     }
     glint_status st = GLINT_OK;
     if (best < 0) {
-        st = gl_fail(err, GLINT_ERROR_BACKEND_UNAVAILABLE,
-                     "no usable OpenCL device%s%s (found: %s)%s", want ? " matching " : "",
-                     want ? want : "", n ? found : "none",
-                     !want && n ? "; CPU devices need GLINT_CL_ALLOW_CPU=1 or GLINT_CL_DEVICE" : "");
+        st = gl_fail(
+            err, GLINT_ERROR_BACKEND_UNAVAILABLE, "no usable OpenCL device%s%s (found: %s)%s",
+            want ? " matching " : "", want ? want : "", n ? found : "none",
+            !want && n ? "; CPU devices need GLINT_CL_ALLOW_CPU=1 or GLINT_CL_DEVICE" : "");
     } else {
         d->platform = c[best].platform;
         d->device = c[best].device;
@@ -401,7 +399,9 @@ static void probe_caps(gl_cl_device *d) {
         t |= GL_CL_TIER_IMAGE;
     if (c->int8dot) t |= GL_CL_TIER_INT8DOT;
     c->probed = t;
-    c->enabled = t & ~gl_cl_parse_tiers(getenv("GLINT_CL_DISABLE"));
+    /* tests: the int8 kernels on a device without a dot instruction (plain multiplies) */
+    const uint32_t forced = gl_cl_parse_tiers(getenv("GLINT_CL_FORCE")) & GL_CL_TIER_INT8DOT;
+    c->enabled = (t | forced) & ~gl_cl_parse_tiers(getenv("GLINT_CL_DISABLE"));
 
     /* Kernels are OpenCL C 1.2: say so on newer compilers (3.0 defaults to optional
      * features off otherwise), then the tier defines. */
@@ -421,7 +421,9 @@ static void probe_caps(gl_cl_device *d) {
     if (c->enabled & GL_CL_TIER_IMAGE) OPT_(" -DGL_IMAGE=1");
     if (c->enabled & GL_CL_TIER_INT8DOT)
         OPT_(" -DGL_INT8DOT=1 -DGL_INT8DOT_%s=1",
-             strcmp(d->int8dot_ext, "cl_khr_integer_dot_product") == 0 ? "KHR" : "ARM");
+             !d->int8dot_ext                                             ? "EMU"
+             : strcmp(d->int8dot_ext, "cl_khr_integer_dot_product") == 0 ? "KHR"
+                                                                         : "ARM");
     if (c->qcom_subgroup_size) OPT_(" -DGL_QCOM_REQD_SUB_GROUP_SIZE=1");
 #undef OPT_
 }
@@ -492,6 +494,7 @@ void gl_cl_device_free(gl_cl_device *d) {
     if (!d) return;
     if (d->queue) clFinish(d->queue);
     gl_cl_programs_free(d);
+    if (d->scratch) clReleaseMemObject(d->scratch);
     for (int i = 0; i < d->n_events; i++) clReleaseEvent(d->events[i]);
     free(d->events);
     free(d->event_node);
@@ -533,10 +536,9 @@ void gl_cl_describe(const gl_cl_device *d, char *buf, size_t cap) {
              "  images: %s\n"
              "  cl_khr_fp16: %s; subgroups: %s%s; int8 dot: %s\n"
              "  tiers: %s; enabled: %s\n",
-             c->name, type_name(c->type), c->vendor, c->version, d->c_major, d->c_minor,
-             c->driver, c->platform, c->compute_units, c->max_wg,
-             (unsigned long long)(c->local_mem >> 10), (double)c->global_mem / (1 << 30),
-             (unsigned long long)(c->max_alloc >> 20),
+             c->name, type_name(c->type), c->vendor, c->version, d->c_major, d->c_minor, c->driver,
+             c->platform, c->compute_units, c->max_wg, (unsigned long long)(c->local_mem >> 10),
+             (double)c->global_mem / (1 << 30), (unsigned long long)(c->max_alloc >> 20),
              c->unified ? "unified (mapped buffers)" : "separate (copied)", c->mem_base_align,
              images, c->fp16 ? "yes" : "no", d->subgroup_ext ? d->subgroup_ext : "none",
              c->qcom_subgroup_size ? ", cl_qcom_reqd_sub_group_size" : "",

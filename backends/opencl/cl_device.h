@@ -6,7 +6,9 @@
  *   GL_FP16=1      cl_khr_fp16 (the kernel still enables the pragma)
  *   GL_SUBGROUP=1  plus GL_SUBGROUP_KHR=1 (cl_khr_subgroups) or GL_SUBGROUP_INTEL=1
  *   GL_IMAGE=1     image1d_buffer_t reads
- *   GL_INT8DOT=1   plus GL_INT8DOT_KHR=1 (cl_khr_integer_dot_product) or GL_INT8DOT_ARM=1
+ *   GL_INT8DOT=1   plus GL_INT8DOT_KHR=1 (cl_khr_integer_dot_product) or GL_INT8DOT_ARM=1,
+ *                  or GL_INT8DOT_EMU=1 where GLINT_CL_FORCE=int8dot turned the tier on for a
+ *                  device without either (tests: the int8 kernels with plain multiplies)
  *   GL_QCOM_REQD_SUB_GROUP_SIZE=1 when cl_qcom_reqd_sub_group_size is there (any tier)
  * A program may `#include "name.clh"` any embedded shaders/opencl/name.clh: the text is
  * inlined before the build (each header once), so no include path is needed at run time. */
@@ -22,7 +24,9 @@
 typedef struct gl_cl_buffer {
     cl_mem mem;
     void *map;
-    size_t size; /* bytes allocated (the request rounded up) */
+    size_t size;     /* bytes allocated (the request rounded up) */
+    cl_mem image;    /* an RGBA32UI image1d_buffer over mem, made on first use (image tier) */
+    int image_state; /* 0: not tried; 1: made; -1: cannot be made (buffer reads instead) */
 } gl_cl_buffer;
 
 /* ---- programs ------------------------------------------------------------------------------- */
@@ -59,14 +63,16 @@ struct gl_cl_device {
     cl_context context;
     cl_command_queue queue;
     gl_cl_caps caps;
-    int c_major, c_minor;         /* CL_DEVICE_OPENCL_C_VERSION */
-    const char *subgroup_ext;     /* the extension behind GL_CL_TIER_SUBGROUP, or NULL */
-    const char *int8dot_ext;      /* the extension behind GL_CL_TIER_INT8DOT, or NULL */
-    bool queue_profiling_ok;      /* the device offers CL_QUEUE_PROFILING_ENABLE */
-    bool queue_profiling;         /* the current queue was made with it */
-    bool lost;                    /* a device-lost error was seen: all work is refused */
+    int c_major, c_minor;     /* CL_DEVICE_OPENCL_C_VERSION */
+    const char *subgroup_ext; /* the extension behind GL_CL_TIER_SUBGROUP, or NULL */
+    const char *int8dot_ext;  /* the extension behind GL_CL_TIER_INT8DOT, or NULL */
+    bool queue_profiling_ok;  /* the device offers CL_QUEUE_PROFILING_ENABLE */
+    bool queue_profiling;     /* the current queue was made with it */
+    bool lost;                /* a device-lost error was seen: all work is refused */
     char last_error[512];
-    char build_options[256];      /* -cl-std and the tier defines, before the caller's */
+    char build_options[256]; /* -cl-std and the tier defines, before the caller's */
+    cl_mem scratch;          /* device-only work memory of ops (gl_cl_scratch) */
+    size_t scratch_size;
 
     /* programs */
     gl_cl_program *programs;
@@ -87,7 +93,8 @@ struct gl_cl_device {
     int n_timings, cap_timings;
 };
 
-/* ---- cl_device.c ------------------------------------------------------------------------------ */
+/* ---- cl_device.c ------------------------------------------------------------------------------
+ */
 
 /* Loads OpenCL, picks a device (GLINT_CL_DEVICE, GLINT_CL_ALLOW_CPU), probes its caps (tiers
  * off per GLINT_CL_DISABLE), makes the context and queue. BACKEND_UNAVAILABLE with a message
@@ -106,7 +113,8 @@ void gl_cl_describe(const gl_cl_device *d, char *buf, size_t cap);
 /* Recreates the queue with or without CL_QUEUE_PROFILING_ENABLE (after finishing its work). */
 glint_status gl_cl_queue_set_profiling(gl_cl_device *d, bool on);
 
-/* ---- cl_memory.c ------------------------------------------------------------------------------ */
+/* ---- cl_memory.c ------------------------------------------------------------------------------
+ */
 
 glint_status gl_cl_buffer_create(gl_cl_device *d, size_t size, gl_cl_buffer *out);
 void gl_cl_buffer_release(gl_cl_device *d, gl_cl_buffer *b);
@@ -118,7 +126,8 @@ glint_status gl_cl_read(gl_cl_device *d, const gl_cl_buffer *b, size_t offset, v
 /* clFinish, mapped to a status. */
 glint_status gl_cl_finish(gl_cl_device *d);
 
-/* ---- cl_program.c ----------------------------------------------------------------------------- */
+/* ---- cl_program.c -----------------------------------------------------------------------------
+ */
 
 /* Sets the cache directory (gl_cache_dir(), created if needed; none if it cannot be). */
 void gl_cl_programs_init(gl_cl_device *d);
@@ -131,7 +140,14 @@ void gl_cl_cache_file(const gl_cl_device *d, const char *program, const char *ca
 #define GL_CL_FNV_SEED 0xcbf29ce484222325ull
 uint64_t gl_cl_fnv1a(uint64_t h, const void *p, size_t n);
 
-/* ---- cl_backend.c ------------------------------------------------------------------------------ */
+/* ---- cl_repack.c ------------------------------------------------------------------------------
+ */
+
+/* gl_backend_i.weight_prepare: Q4_0 / Q8_0 matrices into GL_LAYOUT_SOA, nothing else. */
+glint_status gl_cl_weight_prepare(gl_backend *b, gl_tensor *t, const void *src);
+
+/* ---- cl_backend.c ------------------------------------------------------------------------------
+ */
 
 /* The device behind an OpenCL backend, NULL for another backend. */
 gl_cl_device *gl_cl_backend_device(gl_backend *b);

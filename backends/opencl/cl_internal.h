@@ -23,7 +23,7 @@ enum {
     GL_CL_TIER_FP16 = 1u << 0,     /* cl_khr_fp16: half arithmetic */
     GL_CL_TIER_SUBGROUP = 1u << 1, /* cl_khr_subgroups / cl_intel_subgroups / qcom: reductions */
     GL_CL_TIER_IMAGE = 1u << 2,    /* image1d_buffer_t weight reads (Adreno) */
-    GL_CL_TIER_INT8DOT = 1u << 3,  /* cl_khr_integer_dot_product / cl_arm_integer_dot_product_int8 */
+    GL_CL_TIER_INT8DOT = 1u << 3, /* cl_khr_integer_dot_product / cl_arm_integer_dot_product_int8 */
 };
 
 typedef struct gl_cl_caps {
@@ -33,11 +33,11 @@ typedef struct gl_cl_caps {
     cl_uint compute_units;
     cl_ulong global_mem, max_alloc, local_mem;
     size_t max_wg;
-    bool unified;            /* CL_DEVICE_HOST_UNIFIED_MEMORY: buffers are host-mapped */
+    bool unified; /* CL_DEVICE_HOST_UNIFIED_MEMORY: buffers are host-mapped */
     bool images;
     size_t image_max_buffer; /* CL_DEVICE_IMAGE_MAX_BUFFER_SIZE (texels) */
     bool fp16, subgroups, int8dot, qcom_subgroup_size;
-    cl_uint mem_base_align; /* bytes */
+    cl_uint mem_base_align;   /* bytes */
     uint32_t probed, enabled; /* GL_CL_TIER_* the device offers / that are on */
 } gl_cl_caps;
 
@@ -62,6 +62,17 @@ gl_cl_arg gl_cl_tensor_arg(const gl_tensor *t);
 
 /* Sets arguments i and i + 1 of k to the tensor's buffer and offset. */
 glint_status gl_cl_set_tensor(cl_kernel k, cl_uint i, const gl_tensor *t);
+
+/* The image over the quants of GL_LAYOUT_SOA weight `w` (image tier): an RGBA32UI
+ * image1d_buffer over w's whole buffer, made once per buffer, and the texel where w starts.
+ * False where there is none (tier off, a format or size the device refuses, an offset that is
+ * not whole texels): the kernels read the buffer instead. */
+bool gl_cl_weight_image(gl_cl_device *d, const gl_tensor *w, cl_mem *img, cl_uint *texel);
+
+/* Device-only work memory of at least `size` bytes for an op's intermediate results (the
+ * quantized activations of int8 MUL_MAT). One allocation shared by all ops: the queue is in
+ * order, so each op's use ends before the next op's starts. Grows when asked for more. */
+glint_status gl_cl_scratch(gl_cl_device *d, size_t size, cl_mem *out);
 
 /* Enqueues an NDRange (local may be NULL; global is rounded up to a multiple of local). */
 glint_status gl_cl_enqueue(gl_cl_device *d, cl_kernel k, cl_uint dims, const size_t *global,

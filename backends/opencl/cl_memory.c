@@ -56,6 +56,7 @@ glint_status gl_cl_buffer_create(gl_cl_device *d, size_t size, gl_cl_buffer *out
 
 void gl_cl_buffer_release(gl_cl_device *d, gl_cl_buffer *b) {
     if (!b || !b->mem) return;
+    if (b->image) clReleaseMemObject(b->image);
     if (b->map && !d->lost) {
         cl_event ev = NULL;
         if (clEnqueueUnmapMemObject(d->queue, b->mem, b->map, 0, NULL, &ev) == CL_SUCCESS && ev) {
@@ -76,9 +77,9 @@ glint_status gl_cl_write(gl_cl_device *d, const gl_cl_buffer *b, size_t offset, 
         memcpy((char *)b->map + offset, src, size);
         return GLINT_OK;
     }
-    return gl_cl_check(d, clEnqueueWriteBuffer(d->queue, b->mem, CL_TRUE, offset, size, src, 0,
-                                               NULL, NULL),
-                       "clEnqueueWriteBuffer");
+    return gl_cl_check(
+        d, clEnqueueWriteBuffer(d->queue, b->mem, CL_TRUE, offset, size, src, 0, NULL, NULL),
+        "clEnqueueWriteBuffer");
 }
 
 glint_status gl_cl_read(gl_cl_device *d, const gl_cl_buffer *b, size_t offset, void *dst,
@@ -89,7 +90,79 @@ glint_status gl_cl_read(gl_cl_device *d, const gl_cl_buffer *b, size_t offset, v
         memcpy(dst, (const char *)b->map + offset, size);
         return GLINT_OK;
     }
-    return gl_cl_check(d, clEnqueueReadBuffer(d->queue, b->mem, CL_TRUE, offset, size, dst, 0,
-                                              NULL, NULL),
-                       "clEnqueueReadBuffer");
+    return gl_cl_check(
+        d, clEnqueueReadBuffer(d->queue, b->mem, CL_TRUE, offset, size, dst, 0, NULL, NULL),
+        "clEnqueueReadBuffer");
+}
+
+/* 16-byte texels: one Q4_0 block's quants, half a Q8_0 block's. */
+#define TEXEL_BYTES 16
+
+static bool make_image(gl_cl_device *d, gl_cl_buffer *b) {
+    const size_t texels = b->size / TEXEL_BYTES;
+    if (texels == 0 || texels > d->caps.image_max_buffer || texels > (size_t)INT32_MAX) {
+        GL_LOGI("opencl: a weight buffer of %zu texels exceeds the image limit (%zu); its "
+                "weights are read as a buffer",
+                texels, d->caps.image_max_buffer);
+        return false;
+    }
+    const cl_image_format fmt = {CL_RGBA, CL_UNSIGNED_INT32};
+    cl_image_desc desc;
+    memset(&desc, 0, sizeof desc);
+    desc.image_type = CL_MEM_OBJECT_IMAGE1D_BUFFER;
+    desc.image_width = texels;
+    desc.buffer = b->mem;
+    cl_int e = CL_SUCCESS;
+    b->image = clCreateImage(d->context, CL_MEM_READ_ONLY, &fmt, &desc, NULL, &e);
+    if (!b->image || e != CL_SUCCESS) {
+        GL_LOGW("opencl: cannot make an image over a weight buffer (%s); weights are read as a "
+                "buffer",
+                gl_cl_error_string(e));
+        if (b->image) clReleaseMemObject(b->image);
+        b->image = NULL;
+        return false;
+    }
+    return true;
+}
+
+bool gl_cl_weight_image(gl_cl_device *d, const gl_tensor *w, cl_mem *img, cl_uint *texel) {
+    if (!(d->caps.enabled & GL_CL_TIER_IMAGE) || w->layout != GL_LAYOUT_SOA || !w->buffer ||
+        !w->buffer->impl || w->offset % TEXEL_BYTES)
+        return false;
+    gl_cl_buffer *b = w->buffer->impl;
+    if (b->image_state == 0) b->image_state = make_image(d, b) ? 1 : -1;
+    if (b->image_state < 0) return false;
+    *img = b->image;
+    *texel = (cl_uint)(w->offset / TEXEL_BYTES);
+    return true;
+}
+
+glint_status gl_cl_scratch(gl_cl_device *d, size_t size, cl_mem *out) {
+    *out = NULL;
+    if (d->lost) return GLINT_ERROR_DEVICE_LOST;
+    size = gl_align_up(size ? size : 1, 4096);
+    if (d->scratch && d->scratch_size >= size) {
+        *out = d->scratch;
+        return GLINT_OK;
+    }
+    if (size > d->caps.max_alloc) {
+        snprintf(d->last_error, sizeof d->last_error,
+                 "opencl: %zu bytes of work memory exceed the largest allocation", size);
+        return GLINT_ERROR_OUT_OF_DEVICE_MEMORY;
+    }
+    /* the old one goes once the kernels already queued on it are done */
+    if (d->scratch) clReleaseMemObject(d->scratch);
+    d->scratch = NULL;
+    d->scratch_size = 0;
+    cl_int e = CL_SUCCESS;
+    cl_mem mem = clCreateBuffer(d->context, CL_MEM_READ_WRITE, size, NULL, &e);
+    if (!mem || e != CL_SUCCESS) {
+        if (mem) clReleaseMemObject(mem);
+        gl_cl_check(d, e != CL_SUCCESS ? e : CL_MEM_OBJECT_ALLOCATION_FAILURE, "work memory");
+        return d->lost ? GLINT_ERROR_DEVICE_LOST : GLINT_ERROR_OUT_OF_DEVICE_MEMORY;
+    }
+    d->scratch = mem;
+    d->scratch_size = size;
+    *out = mem;
+    return GLINT_OK;
 }

@@ -9,6 +9,17 @@
  * through float loads (4-byte aligned rows). Only OpenCL 1.2 is needed; GL_SUBGROUP (defined
  * by the device when its tier is on) switches the matrix-vector reductions to subgroup adds.
  *
+ * Q4_0 and Q8_0 weights may come repacked at upload (-DGL_SOA=1, GL_LAYOUT_SOA in
+ * engine/graph.h): the quants of every block first, 16 (32) bytes each, so one block's quants
+ * are one (two) aligned uint4, then the fp16 scales. With -DGL_WIMG=1 the quants are read
+ * through an image1d_buffer_t of RGBA32UI texels over the same memory (the texture path,
+ * which Adreno serves from its L1), the scales still from the buffer.
+ *
+ * With -DGL_Q8ACT=1 (the device's int8dot tier, Q4_0 and Q8_0) the activations come
+ * quantized to 8 bits per 32-value block (quantize.cl, the CPU's q8_0 rounding) and every
+ * block's dot product is an exact int32 sum: dot_4x8packed_ss_int (cl_khr_integer_dot_product),
+ * arm_dot (cl_arm_integer_dot_product_int8), or plain multiplies where neither is there.
+ *
  * Every decoder yields one "unit" of 32 consecutive values of a row: a block of the 32-value
  * types, an eighth of a k-quant super-block, 32 values of f32/f16/bf16; lo = values 0..15,
  * hi = 16..31. Their arithmetic is engine/quants*.c's to_float in the same order, with
@@ -80,12 +91,24 @@ static inline float value(wptr row, uint i) {
 #elif defined(TYPE_Q4_0)
 /* { half d; uchar qs[16]; }: d * (q - 8), low nibbles values 0..15, high nibbles 16..31 */
 #define BLOCK_VALUES 32u
-static inline void deq(wptr row, uint u, float16 *lo, float16 *hi) {
-    wptr b = row + u * 18u;
-    const float d = ldh(b);
-    const int16 q = convert_int16(vload16(0, b + 2));
+#define QBYTES 16u /* quant bytes of a block */
+static inline void q4_0_values(float d, uchar16 qb, float16 *lo, float16 *hi) {
+    const int16 q = convert_int16(qb);
     *lo = convert_float16((q & 15) - 8) * d;
     *hi = convert_float16((q >> 4) - 8) * d;
+}
+static inline float q4_0_quants(float d, uchar16 qb, char16 *lo, char16 *hi) {
+    *lo = as_char16(qb & (uchar)15) - (char)8;
+    *hi = as_char16(qb >> (uchar)4) - (char)8;
+    return d;
+}
+static inline void deq(wptr row, uint u, float16 *lo, float16 *hi) {
+    wptr b = row + u * 18u;
+    q4_0_values(ldh(b), vload16(0, b + 2), lo, hi);
+}
+static inline float deq_i8(wptr row, uint u, char16 *lo, char16 *hi) {
+    wptr b = row + u * 18u;
+    return q4_0_quants(ldh(b), vload16(0, b + 2), lo, hi);
 }
 
 #elif defined(TYPE_Q4_1)
@@ -128,12 +151,25 @@ static inline void deq(wptr row, uint u, float16 *lo, float16 *hi) {
 #elif defined(TYPE_Q8_0)
 /* { half d; char qs[32]; }: d * q */
 #define BLOCK_VALUES 32u
+#define QBYTES 32u
+static inline void q8_0_values(float d, char16 q0, char16 q1, float16 *lo, float16 *hi) {
+    *lo = convert_float16(q0) * d;
+    *hi = convert_float16(q1) * d;
+}
+static inline float q8_0_quants(float d, char16 q0, char16 q1, char16 *lo, char16 *hi) {
+    *lo = q0;
+    *hi = q1;
+    return d;
+}
 static inline void deq(wptr row, uint u, float16 *lo, float16 *hi) {
     wptr b = row + u * 34u;
-    const float d = ldh(b);
     global const char *q = (global const char *)(b + 2);
-    *lo = convert_float16(vload16(0, q)) * d;
-    *hi = convert_float16(vload16(1, q)) * d;
+    q8_0_values(ldh(b), vload16(0, q), vload16(1, q), lo, hi);
+}
+static inline float deq_i8(wptr row, uint u, char16 *lo, char16 *hi) {
+    wptr b = row + u * 34u;
+    global const char *q = (global const char *)(b + 2);
+    return q8_0_quants(ldh(b), vload16(0, q), vload16(1, q), lo, hi);
 }
 
 #elif defined(TYPE_Q4_K) || defined(TYPE_Q5_K)
@@ -194,6 +230,54 @@ static inline void deq(wptr row, uint u, float16 *lo, float16 *hi) {
 #error "build with -DTYPE_<NAME>=1"
 #endif
 
+/* ---- where a row's units come from -------------------------------------------------------- */
+/* W_KARGS: the kernel arguments that carry the weights; W_SETUP: the pointers a function
+ * derives from them; W_ROW(r): a handle on row r; DEQ / DEQ_I8 (handle, unit, lo, hi): a unit
+ * as floats / as int8 quants (returning the block's scale). */
+#if defined(GL_SOA)
+#if !defined(TYPE_Q4_0) && !defined(TYPE_Q8_0)
+#error "GL_SOA is a layout of Q4_0 and Q8_0 only"
+#endif
+typedef uint wrow; /* the row's first block */
+#if defined(GL_WIMG)
+#define W_KARGS                                                                                    \
+    read_only image1d_buffer_t wimg, uint wimg_off, global const uchar *w, ulong w_off
+#define W_PASS wimg, wimg_off, w, w_off
+#define QTEXEL(i) read_imageui(wimg, (int)(wimg_off + (i)))
+#define W_SETUP_Q
+#else
+#define W_KARGS global const uchar *w, ulong w_off
+#define W_PASS w, w_off
+#define QTEXEL(i) wq[i]
+#define W_SETUP_Q global const uint4 *wq = (global const uint4 *)(w + w_off);
+#endif
+/* the scales follow the quants of all `rows` rows */
+#define W_SETUP                                                                                    \
+    global const half *ws = (global const half *)(w + w_off + (ulong)QBYTES * units * rows);   \
+    W_SETUP_Q
+#define W_ROW(r) ((r) * units)
+#if defined(TYPE_Q4_0)
+#define DEQ(r, u, lo, hi) q4_0_values(vload_half((r) + (u), ws), as_uchar16(QTEXEL((r) + (u))), lo, hi)
+#define DEQ_I8(r, u, lo, hi)                                                                       \
+    q4_0_quants(vload_half((r) + (u), ws), as_uchar16(QTEXEL((r) + (u))), lo, hi)
+#else
+#define DEQ(r, u, lo, hi)                                                                          \
+    q8_0_values(vload_half((r) + (u), ws), as_char16(QTEXEL(2u * ((r) + (u)))),               \
+                as_char16(QTEXEL(2u * ((r) + (u)) + 1u)), lo, hi)
+#define DEQ_I8(r, u, lo, hi)                                                                       \
+    q8_0_quants(vload_half((r) + (u), ws), as_char16(QTEXEL(2u * ((r) + (u)))),               \
+                as_char16(QTEXEL(2u * ((r) + (u)) + 1u)), lo, hi)
+#endif
+#else
+typedef wptr wrow; /* the row's first byte */
+#define W_KARGS global const uchar *w, ulong w_off
+#define W_PASS w, w_off
+#define W_SETUP
+#define W_ROW(r) (w + w_off + (ulong)(r) * w_row)
+#define DEQ(r, u, lo, hi) deq(r, u, lo, hi)
+#define DEQ_I8(r, u, lo, hi) deq_i8(r, u, lo, hi)
+#endif
+
 /* Below, the dot products may be contracted (fma is only more accurate). */
 #pragma OPENCL FP_CONTRACT ON
 
@@ -204,13 +288,50 @@ static inline float hsum16(float16 v) {
     return c.x + c.y;
 }
 
+#if defined(GL_Q8ACT)
+#if !defined(TYPE_Q4_0) && !defined(TYPE_Q8_0)
+#error "GL_Q8ACT is for Q4_0 and Q8_0 weights"
+#endif
+/* The exact int32 dot product of 16 int8 pairs. */
+#if defined(GL_INT8DOT_KHR) && defined(cl_khr_integer_dot_product)
+#pragma OPENCL EXTENSION cl_khr_integer_dot_product : enable
+static inline int idot16(char16 a, char16 b) {
+    const uint4 x = as_uint4(a), y = as_uint4(b);
+    return dot_4x8packed_ss_int(x.s0, y.s0) + dot_4x8packed_ss_int(x.s1, y.s1) +
+           dot_4x8packed_ss_int(x.s2, y.s2) + dot_4x8packed_ss_int(x.s3, y.s3);
+}
+#elif defined(GL_INT8DOT_ARM) && defined(cl_arm_integer_dot_product_int8)
+#pragma OPENCL EXTENSION cl_arm_integer_dot_product_int8 : enable
+static inline int idot16(char16 a, char16 b) {
+    return arm_dot(a.s0123, b.s0123) + arm_dot(a.s4567, b.s4567) + arm_dot(a.s89ab, b.s89ab) +
+           arm_dot(a.scdef, b.scdef);
+}
+#else
+/* no dot instruction (or the compiler does not expose it): 16-bit products, |p| <= 16256 */
+static inline int idot16(char16 a, char16 b) {
+    const int16 p = convert_int16(convert_short16(a) * convert_short16(b));
+    const int8 s8 = p.lo + p.hi;
+    const int4 s4 = s8.lo + s8.hi;
+    const int2 s2 = s4.lo + s4.hi;
+    return s2.x + s2.y;
+}
+#endif
+
+/* One block: (d_w * d_a) * isum, the CPU's order. */
+static inline float block_dot(float dw, char16 q0, char16 q1, float da, char16 x0, char16 x1) {
+    return (dw * da) * (float)(idot16(q0, x0) + idot16(q1, x1));
+}
+#endif
+
 /* ---- MUL_MAT ---------------------------------------------------------------------------- */
-/* Common arguments: w, w_off (bytes), a, a_off (bytes), dst, d_off (bytes), units (k / 32),
- * rows (m), n, w_row (bytes per row of w), a_stride, d_stride (floats between columns). */
+/* Common arguments: the weights (W_KARGS), a, a_off (bytes), dst, d_off (bytes), units (k / 32),
+ * rows (m), n, w_row (bytes per row of w), a_stride, d_stride (floats between columns). The
+ * GL_Q8ACT kernels take the quantized activations for a: quants at a_buf + a_off, a_stride
+ * bytes per column, and their fp16 scales `as_off` bytes further, `units` per column. */
 #define MM_ARGS                                                                                    \
-    global const uchar *w, ulong w_off, global const uchar *a_buf, ulong a_off,                   \
-        global uchar *d_buf, ulong d_off, uint units, uint rows, uint n, ulong w_row,             \
-        ulong a_stride, ulong d_stride
+    W_KARGS, global const uchar *a_buf, ulong a_off, global uchar *d_buf, ulong d_off,         \
+        uint units, uint rows, uint n, ulong w_row, ulong a_stride, ulong d_stride
+#define MM_PASS W_PASS, a_buf, a_off, d_buf, d_off, units, rows, n, w_row, a_stride, d_stride
 
 /* Matrix x vector, n = C <= 4 (decode): a work-group of MV_WG work-items computes R rows x C
  * columns; the work-items split k in units (adjacent items read adjacent blocks), each unit is
@@ -220,36 +341,11 @@ static inline float hsum16(float16 v) {
 #define MV_WG 64u
 #define MV_MAX 4u /* R * C */
 
-static inline void mul_mat_vec(MM_ARGS, local float *red, const uint R, const uint C) {
+/* Sums every item's acc[0 .. R * C) over the work-group; item t writes sum t: row r0 + t % R
+ * of column t / R. */
+static inline void mv_finish(const float *acc, local float *red, uint R, uint C, uint r0,
+                             uint rows, global float *dst, ulong d_stride) {
     const uint t = get_local_id(0);
-    const uint r0 = get_group_id(0) * R;
-    global const float *a = (global const float *)(a_buf + a_off);
-    global float *dst = (global float *)(d_buf + d_off);
-    wptr rp[MV_MAX];
-    float acc[MV_MAX];
-    for (uint rr = 0; rr < R; rr++) {
-        /* rows past the end repeat the last one; their sums are not written */
-        rp[rr] = w + w_off + (ulong)min(r0 + rr, rows - 1u) * w_row;
-    }
-    for (uint i = 0; i < R * C; i++) acc[i] = 0.0f;
-
-    for (uint u = t; u < units; u += MV_WG) {
-        float16 v0, v1;
-        if (R > 1) { /* C == 1: the activations stay in registers across the rows */
-            const float16 a0 = vload16(0, a + u * UNIT), a1 = vload16(1, a + u * UNIT);
-            for (uint rr = 0; rr < R; rr++) {
-                deq(rp[rr], u, &v0, &v1);
-                acc[rr] += hsum16(v0 * a0 + v1 * a1);
-            }
-        } else {
-            deq(rp[0], u, &v0, &v1);
-            for (uint c = 0; c < C; c++) {
-                global const float *ac = a + c * a_stride + u * UNIT;
-                acc[c] += hsum16(v0 * vload16(0, ac) + v1 * vload16(1, ac));
-            }
-        }
-    }
-
     float s = 0.0f;
 #if USE_SUBGROUP
     const uint sg = get_sub_group_id(), ns = get_num_sub_groups();
@@ -272,20 +368,94 @@ static inline void mul_mat_vec(MM_ARGS, local float *red, const uint R, const ui
     }
     if (t < R * C) s = red[t * MV_WG];
 #endif
-    /* item t writes sum t: row r0 + t % R of column t / R */
     if (t < R * C && r0 + t % R < rows) dst[(t / R) * d_stride + r0 + t % R] = s;
+}
+
+static inline void mul_mat_vec(MM_ARGS, local float *red, const uint R, const uint C) {
+    W_SETUP
+    const uint t = get_local_id(0);
+    const uint r0 = get_group_id(0) * R;
+    global const float *a = (global const float *)(a_buf + a_off);
+    wrow rp[MV_MAX];
+    float acc[MV_MAX];
+    /* rows past the end repeat the last one; their sums are not written */
+    for (uint rr = 0; rr < R; rr++) rp[rr] = W_ROW(min(r0 + rr, rows - 1u));
+    for (uint i = 0; i < R * C; i++) acc[i] = 0.0f;
+
+    for (uint u = t; u < units; u += MV_WG) {
+        float16 v0, v1;
+        if (R > 1) { /* C == 1: the activations stay in registers across the rows */
+            const float16 a0 = vload16(0, a + u * UNIT), a1 = vload16(1, a + u * UNIT);
+            for (uint rr = 0; rr < R; rr++) {
+                DEQ(rp[rr], u, &v0, &v1);
+                acc[rr] += hsum16(v0 * a0 + v1 * a1);
+            }
+        } else {
+            DEQ(rp[0], u, &v0, &v1);
+            for (uint c = 0; c < C; c++) {
+                global const float *ac = a + c * a_stride + u * UNIT;
+                acc[c] += hsum16(v0 * vload16(0, ac) + v1 * vload16(1, ac));
+            }
+        }
+    }
+    mv_finish(acc, red, R, C, r0, rows, (global float *)(d_buf + d_off), d_stride);
 }
 
 #define MV_KERNEL(C, R)                                                                            \
     kernel __attribute__((reqd_work_group_size(MV_WG, 1, 1))) void mul_mat_vec##C(MM_ARGS) {       \
         local float red[MV_MAX * MV_WG];                                                           \
-        mul_mat_vec(w, w_off, a_buf, a_off, d_buf, d_off, units, rows, n, w_row, a_stride,        \
-                    d_stride, red, R, C);                                                          \
+        mul_mat_vec(MM_PASS, red, R, C);                                                           \
     }
 MV_KERNEL(1, 4)
 MV_KERNEL(2, 1)
 MV_KERNEL(3, 1)
 MV_KERNEL(4, 1)
+
+#if defined(GL_Q8ACT)
+static inline void mul_mat_vec_q8(MM_ARGS, ulong as_off, local float *red, const uint R,
+                                  const uint C) {
+    W_SETUP
+    const uint t = get_local_id(0);
+    const uint r0 = get_group_id(0) * R;
+    global const char *aq = (global const char *)(a_buf + a_off);
+    global const half *as = (global const half *)(a_buf + a_off + as_off);
+    wrow rp[MV_MAX];
+    float acc[MV_MAX];
+    for (uint rr = 0; rr < R; rr++) rp[rr] = W_ROW(min(r0 + rr, rows - 1u));
+    for (uint i = 0; i < R * C; i++) acc[i] = 0.0f;
+
+    for (uint u = t; u < units; u += MV_WG) {
+        char16 q0, q1;
+        if (R > 1) {
+            const char16 x0 = vload16(0, aq + u * UNIT), x1 = vload16(1, aq + u * UNIT);
+            const float dx = vload_half(u, as);
+            for (uint rr = 0; rr < R; rr++) {
+                const float dw = DEQ_I8(rp[rr], u, &q0, &q1);
+                acc[rr] += block_dot(dw, q0, q1, dx, x0, x1);
+            }
+        } else {
+            const float dw = DEQ_I8(rp[0], u, &q0, &q1);
+            for (uint c = 0; c < C; c++) {
+                global const char *xc = aq + c * a_stride + u * UNIT;
+                acc[c] += block_dot(dw, q0, q1, vload_half(c * units + u, as), vload16(0, xc),
+                                    vload16(1, xc));
+            }
+        }
+    }
+    mv_finish(acc, red, R, C, r0, rows, (global float *)(d_buf + d_off), d_stride);
+}
+
+#define MVQ_KERNEL(C, R)                                                                           \
+    kernel __attribute__((reqd_work_group_size(MV_WG, 1, 1))) void mul_mat_vec_q8_##C(           \
+        MM_ARGS, ulong as_off) {                                                                   \
+        local float red[MV_MAX * MV_WG];                                                           \
+        mul_mat_vec_q8(MM_PASS, as_off, red, R, C);                                                \
+    }
+MVQ_KERNEL(1, 4)
+MVQ_KERNEL(2, 1)
+MVQ_KERNEL(3, 1)
+MVQ_KERNEL(4, 1)
+#endif
 
 /* Tiled (n > 4, prefill): a work-group of MM_WG items computes MM_WG rows x MM_COLS columns,
  * one row per item. Weights go from memory straight to registers (Mali and Adreno have no
@@ -294,17 +464,18 @@ MV_KERNEL(4, 1)
 #define MM_WG 64u
 #define MM_COLS 8u
 #define MM_STAGE 4u
-#define MM_SPAN (MM_STAGE * UNIT) /* floats of one column in the tile */
+#define MM_SPAN (MM_STAGE * UNIT) /* values of one column in the tile */
 
 kernel __attribute__((reqd_work_group_size(MM_WG, 1, 1))) void mul_mat_tiled(MM_ARGS) {
     local float tile[MM_COLS * MM_SPAN];
+    W_SETUP
     const uint t = get_local_id(0);
     const uint r = get_group_id(0) * MM_WG + t;
     const uint c0 = get_group_id(1) * MM_COLS;
     const bool live = r < rows;
     global const float *a = (global const float *)(a_buf + a_off);
     global float *dst = (global float *)(d_buf + d_off);
-    wptr row = w + w_off + (ulong)min(r, rows - 1u) * w_row;
+    const wrow row = W_ROW(min(r, rows - 1u));
 
     float acc[MM_COLS];
     for (uint j = 0; j < MM_COLS; j++) acc[j] = 0.0f;
@@ -322,7 +493,7 @@ kernel __attribute__((reqd_work_group_size(MM_WG, 1, 1))) void mul_mat_tiled(MM_
             const uint nu = min(MM_STAGE, units - u0);
             for (uint uu = 0; uu < nu; uu++) {
                 float16 v0, v1;
-                deq(row, u0 + uu, &v0, &v1);
+                DEQ(row, u0 + uu, &v0, &v1);
                 for (uint j = 0; j < MM_COLS; j++) {
                     local const float *x = tile + j * MM_SPAN + uu * UNIT;
                     acc[j] += hsum16(v0 * vload16(0, x) + v1 * vload16(1, x));
@@ -336,11 +507,64 @@ kernel __attribute__((reqd_work_group_size(MM_WG, 1, 1))) void mul_mat_tiled(MM_
     }
 }
 
+#if defined(GL_Q8ACT)
+/* The same tiling over int8 activations: MM_STAGE units of quants and scales per column. */
+kernel __attribute__((reqd_work_group_size(MM_WG, 1, 1))) void mul_mat_tiled_q8(MM_ARGS,
+                                                                               ulong as_off) {
+    local char tq[MM_COLS * MM_SPAN];
+    local float ts[MM_COLS * MM_STAGE];
+    W_SETUP
+    const uint t = get_local_id(0);
+    const uint r = get_group_id(0) * MM_WG + t;
+    const uint c0 = get_group_id(1) * MM_COLS;
+    const bool live = r < rows;
+    global const char *aq = (global const char *)(a_buf + a_off);
+    global const half *as = (global const half *)(a_buf + a_off + as_off);
+    global float *dst = (global float *)(d_buf + d_off);
+    const wrow row = W_ROW(min(r, rows - 1u));
+
+    float acc[MM_COLS];
+    for (uint j = 0; j < MM_COLS; j++) acc[j] = 0.0f;
+    for (uint u0 = 0; u0 < units; u0 += MM_STAGE) {
+        barrier(CLK_LOCAL_MEM_FENCE);
+        /* char16 e of the tile: column e / (MM_SPAN / 16), byte 16 * (e % (MM_SPAN / 16)) */
+        for (uint e = t; e < MM_COLS * MM_SPAN / 16u; e += MM_WG) {
+            const uint c = c0 + e / (MM_SPAN / 16u), o = 16u * (e % (MM_SPAN / 16u));
+            char16 x = (char16)(0);
+            if (c < n && u0 + o / UNIT < units) x = vload16(0, aq + c * a_stride + u0 * UNIT + o);
+            vstore16(x, 0, tq + 16u * e);
+        }
+        for (uint e = t; e < MM_COLS * MM_STAGE; e += MM_WG) {
+            const uint c = c0 + e / MM_STAGE, uu = e % MM_STAGE;
+            ts[e] = c < n && u0 + uu < units ? vload_half(c * units + u0 + uu, as) : 0.0f;
+        }
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (live) {
+            const uint nu = min(MM_STAGE, units - u0);
+            for (uint uu = 0; uu < nu; uu++) {
+                char16 q0, q1;
+                const float dw = DEQ_I8(row, u0 + uu, &q0, &q1);
+                for (uint j = 0; j < MM_COLS; j++) {
+                    local const char *x = tq + j * MM_SPAN + uu * UNIT;
+                    acc[j] += block_dot(dw, q0, q1, ts[j * MM_STAGE + uu], vload16(0, x),
+                                        vload16(1, x));
+                }
+            }
+        }
+    }
+    if (!live) return;
+    for (uint j = 0; j < MM_COLS; j++) {
+        if (c0 + j < n) dst[(c0 + j) * d_stride + r] = acc[j];
+    }
+}
+#endif
+
 /* ---- GET_ROWS --------------------------------------------------------------------------- */
 /* y[:, i] = w[:, ids[i]]: item (x, i) writes unit x (32 values) of output row i. Plain types
  * may have rows that are not a multiple of 32 (their last unit goes value by value); quant rows
  * are whole blocks. An id out of range reads row 0, as the CPU does (ids are validated by the
- * session). */
+ * session). GGUF layout only (repacked weights feed MUL_MAT alone). */
+#if !defined(GL_SOA)
 kernel void get_rows(global const uchar *w, ulong w_off, global const uchar *ids_buf,
                      ulong ids_off, global uchar *y_buf, ulong y_off, uint ne0, uint n,
                      uint n_rows, ulong w_nb1, ulong y_nb1) {
@@ -361,3 +585,4 @@ kernel void get_rows(global const uchar *w, ulong w_off, global const uchar *ids
     vstore16(v0, 0, y + x * UNIT);
     vstore16(v1, 1, y + x * UNIT);
 }
+#endif

@@ -23,6 +23,27 @@ extern const gl_cl_op gl_cl_op_cpy;
 extern const gl_cl_op gl_cl_op_softmax;
 extern const gl_cl_op gl_cl_op_argmax;
 
+/* ---- weights (mul_mat.cl: MUL_MAT and GET_ROWS) ----------------------------------------------- */
+
+/* The build option that selects a weight type's decoder in mul_mat.cl; NULL: not supported. */
+static inline const char *gl_clops_weight_option(glint_type t) {
+    static const char *const opt[GLINT_TYPE_COUNT] = {
+        [GLINT_TYPE_F32] = "-DTYPE_F32=1",   [GLINT_TYPE_F16] = "-DTYPE_F16=1",
+        [GLINT_TYPE_BF16] = "-DTYPE_BF16=1", [GLINT_TYPE_Q4_0] = "-DTYPE_Q4_0=1",
+        [GLINT_TYPE_Q4_1] = "-DTYPE_Q4_1=1", [GLINT_TYPE_Q5_0] = "-DTYPE_Q5_0=1",
+        [GLINT_TYPE_Q5_1] = "-DTYPE_Q5_1=1", [GLINT_TYPE_Q8_0] = "-DTYPE_Q8_0=1",
+        [GLINT_TYPE_Q4_K] = "-DTYPE_Q4_K=1", [GLINT_TYPE_Q5_K] = "-DTYPE_Q5_K=1",
+        [GLINT_TYPE_Q6_K] = "-DTYPE_Q6_K=1",
+    };
+    return (unsigned)t < GLINT_TYPE_COUNT ? opt[t] : NULL;
+}
+
+/* f32 weights are read as floats, every other type's fp16 fields (f16 and bf16 values, quant
+ * scales) as aligned halves (all block sizes are even), so rows start at multiples of this. */
+static inline size_t gl_clops_weight_align(glint_type t) {
+    return t == GLINT_TYPE_F32 ? 4 : 2;
+}
+
 /* ---- shapes -------------------------------------------------------------------------------- */
 
 static inline int64_t gl_clops_nrows(const gl_tensor *t) {

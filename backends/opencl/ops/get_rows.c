@@ -7,30 +7,10 @@
 
 #define GL_GR_UNIT 32 /* values one work-item writes (UNIT in mul_mat.cl) */
 
-/* The build option that selects the weight type's decoder (as in mul_mat.c); NULL: not
- * supported. */
-static const char *const g_type_option[GLINT_TYPE_COUNT] = {
-    [GLINT_TYPE_F32] = "-DTYPE_F32=1",   [GLINT_TYPE_F16] = "-DTYPE_F16=1",
-    [GLINT_TYPE_BF16] = "-DTYPE_BF16=1", [GLINT_TYPE_Q4_0] = "-DTYPE_Q4_0=1",
-    [GLINT_TYPE_Q4_1] = "-DTYPE_Q4_1=1", [GLINT_TYPE_Q5_0] = "-DTYPE_Q5_0=1",
-    [GLINT_TYPE_Q5_1] = "-DTYPE_Q5_1=1", [GLINT_TYPE_Q8_0] = "-DTYPE_Q8_0=1",
-    [GLINT_TYPE_Q4_K] = "-DTYPE_Q4_K=1", [GLINT_TYPE_Q5_K] = "-DTYPE_Q5_K=1",
-    [GLINT_TYPE_Q6_K] = "-DTYPE_Q6_K=1",
-};
-
-static const char *type_option(glint_type t) {
-    return (unsigned)t < GLINT_TYPE_COUNT ? g_type_option[t] : NULL;
-}
-
-/* f32 values are read as floats, halves (f16 values, bf16 values, quant scales) as aligned
- * halves. */
-static size_t weight_align(glint_type t) {
-    return t == GLINT_TYPE_F32 ? 4 : 2;
-}
-
 static bool get_rows_supports(gl_cl_device *d, const gl_node *nd) {
     const gl_tensor *w = nd->src[0], *ids = nd->src[1], *y = nd->dst;
-    if (!w || !ids || !y || !type_option(w->type)) return false;
+    if (!w || !ids || !y || !gl_clops_weight_option(w->type)) return false;
+    if (w->layout != GL_LAYOUT_GGUF) return false; /* repacked weights feed MUL_MAT alone */
     if (ids->type != GLINT_TYPE_I32 || y->type != GLINT_TYPE_F32) return false;
     const gl_type_traits *tr = gl_type_get(w->type);
     const size_t row = gl_row_size(w->type, w->ne[0]);
@@ -43,8 +23,8 @@ static bool get_rows_supports(gl_cl_device *d, const gl_node *nd) {
     if (y->ne[0] != w->ne[0] || y->ne[1] < ids->ne[0] || y->ne[2] != 1 || y->ne[3] != 1 ||
         y->nb[0] != sizeof(float))
         return false;
-    return gl_clops_fits(d, w, weight_align(w->type)) && gl_clops_fits(d, ids, sizeof(int32_t)) &&
-           gl_clops_fits(d, y, sizeof(float));
+    return gl_clops_fits(d, w, gl_clops_weight_align(w->type)) &&
+           gl_clops_fits(d, ids, sizeof(int32_t)) && gl_clops_fits(d, y, sizeof(float));
 }
 
 static glint_status get_rows_record(gl_cl_device *d, const gl_node *nd) {
@@ -54,13 +34,14 @@ static glint_status get_rows_record(gl_cl_device *d, const gl_node *nd) {
         GL_LOGE("opencl get_rows: cannot run node '%s'", name);
         return GLINT_ERROR_UNSUPPORTED;
     }
-    if (gl_cl_tensor_arg(w).offset % weight_align(w->type) || gl_cl_tensor_arg(ids).offset % 4 ||
-        gl_cl_tensor_arg(y).offset % 4) {
+    if (gl_cl_tensor_arg(w).offset % gl_clops_weight_align(w->type) ||
+        gl_cl_tensor_arg(ids).offset % 4 || gl_cl_tensor_arg(y).offset % 4) {
         GL_LOGE("opencl get_rows: '%s': a tensor starts at a misaligned offset", name);
         return GLINT_ERROR_UNSUPPORTED;
     }
     cl_kernel kern;
-    glint_status st = gl_cl_kernel(d, "mul_mat", "get_rows", type_option(w->type), &kern);
+    glint_status st =
+        gl_cl_kernel(d, "mul_mat", "get_rows", gl_clops_weight_option(w->type), &kern);
     if (st) return st;
     const uint64_t ne0 = (uint64_t)w->ne[0], n = (uint64_t)ids->ne[0];
     gl_clops_args args = gl_clops_args_begin(kern);
