@@ -293,8 +293,11 @@ static inline float hsum16(float16 v) {
 #error "GL_Q8ACT is for Q4_0 and Q8_0 weights"
 #endif
 /* The exact int32 dot product of 16 int8 pairs. */
-#if defined(GL_INT8DOT_KHR) && defined(cl_khr_integer_dot_product)
+#if defined(GL_INT8DOT_KHR) && (defined(cl_khr_integer_dot_product) ||                         \
+                                 defined(__opencl_c_integer_dot_product_input_4x8bit_packed))
+#if defined(cl_khr_integer_dot_product)
 #pragma OPENCL EXTENSION cl_khr_integer_dot_product : enable
+#endif
 static inline int idot16(char16 a, char16 b) {
     const uint4 x = as_uint4(a), y = as_uint4(b);
     return dot_4x8packed_ss_int(x.s0, y.s0) + dot_4x8packed_ss_int(x.s1, y.s1) +
