@@ -10,6 +10,6 @@ $SUDO apt-get install -y -qq --no-install-recommends \
   libvulkan-dev libvulkan-volk-dev glslc spirv-tools glslang-tools \
   mesa-vulkan-drivers vulkan-validationlayers \
   ocl-icd-opencl-dev opencl-headers pocl-opencl-icd clinfo \
-  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user \
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user clang-15 \
   >/dev/null
 echo "setup: packages installed"
