@@ -15,7 +15,7 @@ static gl_cl_device *dev(gl_backend *b) {
     return ((gl_cl_backend *)b->ctx)->d;
 }
 
-/* ---- helpers for op files -------------------------------------------------------------------- */
+/* ---- helpers for op files ------------------------------------------------------------------- */
 
 gl_cl_arg gl_cl_tensor_arg(const gl_tensor *t) {
     gl_cl_arg a = {NULL, 0};
@@ -81,8 +81,7 @@ glint_status gl_cl_enqueue(gl_cl_device *d, cl_kernel k, cl_uint dims, const siz
     return ev ? keep_event(d, ev) : GLINT_OK;
 }
 
-/* ---- profiling ---------------------------------------------------------------------------------
- */
+/* ---- profiling ------------------------------------------------------------------------------ */
 
 void gl_cl_profile_begin(gl_cl_device *d, int n_nodes) {
     for (int i = 0; i < d->n_events; i++) clReleaseEvent(d->events[i]);
@@ -126,8 +125,7 @@ static glint_status read_timings(gl_cl_device *d) {
     return GLINT_OK;
 }
 
-/* ---- the vtable --------------------------------------------------------------------------------
- */
+/* ---- the vtable ----------------------------------------------------------------------------- */
 
 static const char *cl_name(gl_backend *b) {
     (void)b;

@@ -170,7 +170,7 @@ uint32_t gl_cl_parse_tiers(const char *s) {
     return bits;
 }
 
-/* ---- device queries ---------------------------------------------------------------------- */
+/* ---- device queries ------------------------------------------------------------------------- */
 
 static void dev_str(cl_device_id dev, cl_device_info what, char *buf, size_t cap) {
     size_t n = 0;
@@ -239,7 +239,7 @@ static const char *type_name(cl_device_type t) {
     return "custom";
 }
 
-/* ---- device choice ----------------------------------------------------------------------- */
+/* ---- device choice -------------------------------------------------------------------------- */
 
 typedef struct candidate {
     cl_platform_id platform;
@@ -336,7 +336,7 @@ static glint_status pick_device(gl_cl_device *d, gl_err *err) {
     return st;
 }
 
-/* ---- capabilities ------------------------------------------------------------------------ */
+/* ---- capabilities --------------------------------------------------------------------------- */
 
 static void probe_caps(gl_cl_device *d) {
     gl_cl_caps *c = &d->caps;
@@ -428,7 +428,7 @@ static void probe_caps(gl_cl_device *d) {
 #undef OPT_
 }
 
-/* ---- create / free ----------------------------------------------------------------------- */
+/* ---- create / free -------------------------------------------------------------------------- */
 
 static void CL_CALLBACK context_notify(const char *info, const void *priv, size_t cb, void *user) {
     (void)priv;
@@ -504,7 +504,7 @@ void gl_cl_device_free(gl_cl_device *d) {
     free(d);
 }
 
-/* ---- describe ---------------------------------------------------------------------------- */
+/* ---- describe ------------------------------------------------------------------------------- */
 
 static void tier_list(uint32_t t, char *buf, size_t cap) {
     static const char *const names[] = {"fp16", "subgroup", "image", "int8dot"};

@@ -55,7 +55,7 @@ typedef struct gl_cl_cache_stats {
     uint64_t written;  /* cache files written */
 } gl_cl_cache_stats;
 
-/* ---- the device ------------------------------------------------------------------------------ */
+/* ---- the device ----------------------------------------------------------------------------- */
 
 struct gl_cl_device {
     cl_platform_id platform;
@@ -93,8 +93,7 @@ struct gl_cl_device {
     int n_timings, cap_timings;
 };
 
-/* ---- cl_device.c ------------------------------------------------------------------------------
- */
+/* ---- cl_device.c ---------------------------------------------------------------------------- */
 
 /* Loads OpenCL, picks a device (GLINT_CL_DEVICE, GLINT_CL_ALLOW_CPU), probes its caps (tiers
  * off per GLINT_CL_DISABLE), makes the context and queue. BACKEND_UNAVAILABLE with a message
@@ -113,8 +112,7 @@ void gl_cl_describe(const gl_cl_device *d, char *buf, size_t cap);
 /* Recreates the queue with or without CL_QUEUE_PROFILING_ENABLE (after finishing its work). */
 glint_status gl_cl_queue_set_profiling(gl_cl_device *d, bool on);
 
-/* ---- cl_memory.c ------------------------------------------------------------------------------
- */
+/* ---- cl_memory.c ---------------------------------------------------------------------------- */
 
 glint_status gl_cl_buffer_create(gl_cl_device *d, size_t size, gl_cl_buffer *out);
 void gl_cl_buffer_release(gl_cl_device *d, gl_cl_buffer *b);
@@ -126,8 +124,7 @@ glint_status gl_cl_read(gl_cl_device *d, const gl_cl_buffer *b, size_t offset, v
 /* clFinish, mapped to a status. */
 glint_status gl_cl_finish(gl_cl_device *d);
 
-/* ---- cl_program.c -----------------------------------------------------------------------------
- */
+/* ---- cl_program.c --------------------------------------------------------------------------- */
 
 /* Sets the cache directory (gl_cache_dir(), created if needed; none if it cannot be). */
 void gl_cl_programs_init(gl_cl_device *d);
@@ -140,14 +137,12 @@ void gl_cl_cache_file(const gl_cl_device *d, const char *program, const char *ca
 #define GL_CL_FNV_SEED 0xcbf29ce484222325ull
 uint64_t gl_cl_fnv1a(uint64_t h, const void *p, size_t n);
 
-/* ---- cl_repack.c ------------------------------------------------------------------------------
- */
+/* ---- cl_repack.c ---------------------------------------------------------------------------- */
 
 /* gl_backend_i.weight_prepare: Q4_0 / Q8_0 matrices into GL_LAYOUT_SOA, nothing else. */
 glint_status gl_cl_weight_prepare(gl_backend *b, gl_tensor *t, const void *src);
 
-/* ---- cl_backend.c ------------------------------------------------------------------------------
- */
+/* ---- cl_backend.c --------------------------------------------------------------------------- */
 
 /* The device behind an OpenCL backend, NULL for another backend. */
 gl_cl_device *gl_cl_backend_device(gl_backend *b);

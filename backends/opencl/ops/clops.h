@@ -23,7 +23,7 @@ extern const gl_cl_op gl_cl_op_cpy;
 extern const gl_cl_op gl_cl_op_softmax;
 extern const gl_cl_op gl_cl_op_argmax;
 
-/* ---- weights (mul_mat.cl: MUL_MAT and GET_ROWS) ----------------------------------------------- */
+/* ---- weights (mul_mat.cl: MUL_MAT and GET_ROWS) --------------------------------------------- */
 
 /* The build option that selects a weight type's decoder in mul_mat.cl; NULL: not supported. */
 static inline const char *gl_clops_weight_option(glint_type t) {
@@ -44,7 +44,7 @@ static inline size_t gl_clops_weight_align(glint_type t) {
     return t == GLINT_TYPE_F32 ? 4 : 2;
 }
 
-/* ---- shapes -------------------------------------------------------------------------------- */
+/* ---- shapes --------------------------------------------------------------------------------- */
 
 static inline int64_t gl_clops_nrows(const gl_tensor *t) {
     return t->ne[1] * t->ne[2] * t->ne[3];
@@ -98,7 +98,7 @@ static inline void gl_clops_collapse(uint64_t ne[4], cl_uint *const nb[], int nt
     }
 }
 
-/* ---- work sizes -------------------------------------------------------------------------- */
+/* ---- work sizes ----------------------------------------------------------------------------- */
 
 /* The work-group size for kernel k: `want` limited by the device and by what the compiled
  * kernel allows (register-heavy kernels get less on some GPUs), rounded down to a power of
@@ -131,7 +131,7 @@ static inline size_t gl_clops_row_wg(gl_cl_device *d, cl_kernel k, uint64_t ne0)
     return gl_clops_wg(d, k, want);
 }
 
-/* ---- kernel arguments ---------------------------------------------------------------------- */
+/* ---- kernel arguments ----------------------------------------------------------------------- */
 
 /* Sets a kernel's arguments in order; the first failure is kept in st. */
 typedef struct gl_clops_args {
