@@ -11,30 +11,6 @@
 #include <string.h>
 
 #ifndef GLINT_WITH_OPENCL
-/* The int8 kernels (GLINT_CL_FORCE=int8dot: plain multiplies where the device has no dot
- * instruction) on the Q4_0 / Q8_0 models, and the image tier off. */
-static void test_tiers(void) {
-    static const struct { const char *disable, *force; } tiers[] = {{"", "int8dot"}, {"image", ""}};
-    for (size_t i = 0; i < GL_ARRAY_LEN(tiers); i++) {
-        setenv("GLINT_CL_DISABLE", tiers[i].disable, 1);
-        setenv("GLINT_CL_FORCE", tiers[i].force, 1);
-        glint_runtime_params rp = glint_runtime_default_params();
-        rp.n_threads = 2;
-        glint_runtime *rt = NULL, *keep = g_rt;
-        if (glint_runtime_create(&rp, &rt) == GLINT_OK) {
-            printf("tier: disable '%s', force '%s'\n", tiers[i].disable, tiers[i].force);
-            g_rt = rt;
-            test_synthetic("llama-q8_0.gguf", 4e-2);
-            test_synthetic("llama-q4_0.gguf", 4e-2);
-            test_synthetic("qwen2-q8_0.gguf", 4e-2);
-            glint_runtime_free(rt);
-        }
-        g_rt = keep;
-    }
-    unsetenv("GLINT_CL_DISABLE");
-    unsetenv("GLINT_CL_FORCE");
-}
-
 int main(void) {
     printf("skip: built without the OpenCL backend\n");
     return GL_TEST_SKIP;

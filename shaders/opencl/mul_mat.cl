@@ -469,6 +469,14 @@ MVQ_KERNEL(4, 1)
 #define MM_STAGE 4u
 #define MM_SPAN (MM_STAGE * UNIT) /* values of one column in the tile */
 
+/* Row r of the tile's columns c0 .. c0 + MM_COLS that exist. */
+static inline void tile_store(const float *acc, uint r, uint c0, uint n, global float *dst,
+                              ulong d_stride) {
+    for (uint j = 0; j < MM_COLS; j++) {
+        if (c0 + j < n) dst[(c0 + j) * d_stride + r] = acc[j];
+    }
+}
+
 kernel __attribute__((reqd_work_group_size(MM_WG, 1, 1))) void mul_mat_tiled(MM_ARGS) {
     local float tile[MM_COLS * MM_SPAN];
     W_SETUP
@@ -504,10 +512,7 @@ kernel __attribute__((reqd_work_group_size(MM_WG, 1, 1))) void mul_mat_tiled(MM_
             }
         }
     }
-    if (!live) return;
-    for (uint j = 0; j < MM_COLS; j++) {
-        if (c0 + j < n) dst[(c0 + j) * d_stride + r] = acc[j];
-    }
+    if (live) tile_store(acc, r, c0, n, dst, d_stride);
 }
 
 #if defined(GL_Q8ACT)
@@ -555,10 +560,7 @@ kernel __attribute__((reqd_work_group_size(MM_WG, 1, 1))) void mul_mat_tiled_q8(
             }
         }
     }
-    if (!live) return;
-    for (uint j = 0; j < MM_COLS; j++) {
-        if (c0 + j < n) dst[(c0 + j) * d_stride + r] = acc[j];
-    }
+    if (live) tile_store(acc, r, c0, n, dst, d_stride);
 }
 #endif
 
