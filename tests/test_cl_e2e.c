@@ -213,17 +213,22 @@ static void test_three_way(void) {
 }
 
 /* The int8 kernels (GLINT_CL_FORCE=int8dot: plain multiplies where the device has no dot
- * instruction) on the Q4_0 / Q8_0 models, and the image tier off. */
+ * instruction) on the Q4_0 / Q8_0 models, the image tier off, and MUL_MAT masked off the
+ * device (the CPU then multiplies by the file's GGUF bytes, not the device's repacked copy). */
 static void test_tiers(void) {
-    static const struct { const char *disable, *force; } tiers[] = {{"", "int8dot"}, {"image", ""}};
+    static const struct {
+        const char *disable, *force, *skip_ops;
+    } tiers[] = {{"", "int8dot", ""}, {"image", "", ""}, {"", "", "mul_mat"}};
     for (size_t i = 0; i < GL_ARRAY_LEN(tiers); i++) {
         setenv("GLINT_CL_DISABLE", tiers[i].disable, 1);
         setenv("GLINT_CL_FORCE", tiers[i].force, 1);
+        setenv("GLINT_GPU_SKIP_OPS", tiers[i].skip_ops, 1);
         glint_runtime_params rp = glint_runtime_default_params();
         rp.n_threads = 2;
         glint_runtime *rt = NULL, *keep = g_rt;
         if (glint_runtime_create(&rp, &rt) == GLINT_OK) {
-            printf("tier: disable '%s', force '%s'\n", tiers[i].disable, tiers[i].force);
+            printf("tier: disable '%s', force '%s', ops on the cpu '%s'\n", tiers[i].disable,
+                   tiers[i].force, tiers[i].skip_ops);
             g_rt = rt;
             test_synthetic("llama-q8_0.gguf", 4e-2);
             test_synthetic("llama-q4_0.gguf", 4e-2);
@@ -234,6 +239,7 @@ static void test_tiers(void) {
     }
     unsetenv("GLINT_CL_DISABLE");
     unsetenv("GLINT_CL_FORCE");
+    unsetenv("GLINT_GPU_SKIP_OPS");
 }
 
 int main(void) {
