@@ -242,6 +242,53 @@ static void test_tiers(void) {
     unsetenv("GLINT_GPU_SKIP_OPS");
 }
 
+/* Half arithmetic in the prefill kernel (GLINT_CL_FORCE=fp16: its rounding emulated where the
+ * device lacks cl_khr_fp16): one batch of 48 tokens on OpenCL and on the CPU, the last
+ * position's logits compared. */
+static void test_prefill_half(const char *rel, double tol) {
+    char path[1024];
+    if (!gl_test_model_path(rel, path, sizeof path)) return;
+    setenv("GLINT_CL_FORCE", "fp16", 1);
+    glint_runtime_params rp = glint_runtime_default_params();
+    rp.n_threads = 2;
+    glint_runtime *rt = NULL, *keep = g_rt;
+    if (glint_runtime_create(&rp, &rt) != GLINT_OK) {
+        unsetenv("GLINT_CL_FORCE");
+        return;
+    }
+    g_rt = rt;
+    glint_model *mc = load(path, GLINT_BACKEND_CPU, NULL);
+    glint_model *mg = load(path, GLINT_BACKEND_OPENCL, NULL);
+    glint_session *sc = NULL, *sg = NULL;
+    if (mc && mg && glint_session_create(mc, NULL, &sc) == GLINT_OK &&
+        glint_session_create(mg, NULL, &sg) == GLINT_OK) {
+        glint_model_info info;
+        glint_model_get_info(mg, &info);
+        int32_t tok[48];
+        for (int i = 0; i < 48; i++) tok[i] = (int32_t)((7 + 131 * i) % info.n_vocab);
+        const float *lc, *lg;
+        CHECK_STATUS(glint_session_decode(sc, tok, 48), GLINT_OK);
+        CHECK_STATUS(glint_session_decode(sg, tok, 48), GLINT_OK);
+        if (glint_session_get_logits(sc, -1, &lc) == GLINT_OK &&
+            glint_session_get_logits(sg, -1, &lg) == GLINT_OK) {
+            double worst = 0;
+            for (int32_t i = 0; i < info.n_vocab; i++)
+                worst = fmax(worst, fabs((double)lc[i] - (double)lg[i]));
+            CHECK_MSG(worst <= tol &&
+                          gl_test_argmax(lc, info.n_vocab) == gl_test_argmax(lg, info.n_vocab),
+                      "%s: half prefill: max |dlogit| vs cpu %.3g (tol %.3g)", rel, worst, tol);
+            printf("%-34s opencl half prefill: max |dlogit| vs cpu %.2e\n", rel, worst);
+        }
+    }
+    glint_session_free(sc);
+    glint_session_free(sg);
+    glint_model_free(mc);
+    glint_model_free(mg);
+    glint_runtime_free(rt);
+    g_rt = keep;
+    unsetenv("GLINT_CL_FORCE");
+}
+
 int main(void) {
     setenv("GLINT_CL_ALLOW_CPU", "1", 0);
     setenv("GLINT_VK_ALLOW_CPU", "1", 0);
@@ -267,6 +314,10 @@ int main(void) {
     test_three_way();
     test_small_max_alloc();
     test_tiers();
+    test_prefill_half("stories260K/stories260K.gguf", 3e-2);
+    test_prefill_half("synthetic/llama-f16.gguf", 5e-2);
+    test_prefill_half("synthetic/llama-q4_k_m.gguf", 5e-2);
+    test_prefill_half("synthetic/llama-q8_0.gguf", 5e-2);
     glint_runtime_free(g_rt);
     return gl_test_finish("test_cl_e2e");
 }

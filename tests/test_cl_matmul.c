@@ -11,8 +11,9 @@
  * quantizer first. GET_ROWS: repeated, boundary and out-of-range ids into strided output rows,
  * bit-exact against the scalar dequantizer; it declines repacked weights. Every type on tiers
  * all-on and fp16,subgroup off; Q4_0 and Q8_0 also with the image tier off and with int8dot
- * forced, image on and off (the backend re-created for each). Runs on PoCL; skips without a
- * device. */
+ * forced, image on and off; every type with fp16 forced (half arithmetic in the tiled kernel,
+ * its rounding emulated where the device has no cl_khr_fp16); the backend re-created for each.
+ * Runs on PoCL; skips without a device. */
 #include "backend.h"
 #include "quants.h"
 #include "test_util.h"
@@ -44,13 +45,17 @@ static const int64_t g_ns[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 16, 33, 64};
  * device's 1/d may differ from the CPU's in the last bit and move a quant by one, rarely;
  * a wrong scale or block would be off by far more. */
 #define TOL_REF_Q8 1e-3
+/* Half arithmetic in the tiled kernel (n > 4): activations and dequantized weights rounded to
+ * half, 8-term half sums per lane; a few 2^-11 relative to sum |w a|. */
+#define TOL_REF_F16 2e-3
 static double tol_cpu(glint_type t) {
     return gl_type_get(t)->is_quantized ? 1e-2 : 1e-6;
 }
 
 static gl_backend *g_cpu;
-/* The tier under test runs Q4_0 and Q8_0 with 8-bit activations. */
-static bool g_q8;
+/* The tier under test runs Q4_0 and Q8_0 with 8-bit activations; the tiled kernel in half
+ * arithmetic. */
+static bool g_q8, g_f16;
 
 static bool q8_type(glint_type t) {
     return t == GLINT_TYPE_Q4_0 || t == GLINT_TYPE_Q8_0;
@@ -124,7 +129,9 @@ static void run_mm(gl_backend *cl, const mm_case *c, uint64_t *rng, worst *wst) 
     /* repacked quants are read as whole 16-byte words: a skew of whole words */
     const size_t skew = c->soa ? 48 : w_skew(c->type);
     const bool q8 = g_q8 && q8_type(c->type);
-    const double tol_ref = q8 ? TOL_REF_Q8 : TOL_REF;
+    const bool f16 = g_f16 && !q8 && n > 4;
+    const double tol_ref = q8 ? TOL_REF_Q8 : f16 ? TOL_REF_F16 : TOL_REF;
+    const double tol_c = f16 ? GL_MAX(TOL_REF_F16, tol_cpu(c->type)) : tol_cpu(c->type);
     const size_t w_bytes = skew + pitch * (size_t)m;
     char *w = calloc(1, w_bytes);
     fill_weights(c->type, w + skew, m, k, pitch, rng);
@@ -261,14 +268,18 @@ static void run_mm(gl_backend *cl, const mm_case *c, uint64_t *rng, worst *wst) 
         for (int i = 0; i < D_SKEW_FLOATS; i++) clobbered |= got[i] != 0.0f;
         double e_cpu = c->pad_rows ? 0 : sqrt(num / den);
         if (e_cpu != e_cpu) e_cpu = 1e9;
-        CHECK_MSG(e_ref <= tol_ref && e_cpu <= tol_cpu(c->type) && !clobbered,
+        CHECK_MSG(e_ref <= tol_ref && e_cpu <= tol_c && !clobbered,
                   "mul_mat %s m %lld k %lld n %lld%s%s%s: error vs f64 %.3g (tol %.3g), vs cpu "
                   "%.3g (tol %.3g)%s",
                   tr->name, (long long)m, (long long)k, (long long)n,
-                  c->pad_rows ? " padded rows" : "", c->soa ? " repacked" : "", q8 ? " int8" : "",
-                  e_ref, tol_ref, e_cpu, tol_cpu(c->type), clobbered ? ", wrote outside dst" : "");
-        wst->ref = GL_MAX(wst->ref, e_ref);
-        wst->cpu = GL_MAX(wst->cpu, e_cpu);
+                  c->pad_rows ? " padded rows" : "", c->soa ? " repacked" : "",
+                  q8    ? " int8"
+                  : f16 ? " half"
+                        : "",
+                  e_ref, tol_ref, e_cpu, tol_c, clobbered ? ", wrote outside dst" : "");
+        worst *wb = f16 ? wst + 2 : wst; /* half-arithmetic cases apart: [soa + 2 * half] */
+        wb->ref = GL_MAX(wb->ref, e_ref);
+        wb->cpu = GL_MAX(wb->cpu, e_cpu);
     }
     if (bw) cl->iface->buffer_free(cl, bw);
     if (ba) cl->iface->buffer_free(cl, ba);
@@ -396,9 +407,11 @@ static void run_tier(const char *disable, const char *force, const glint_type *t
     if (st) return;
     const gl_cl_caps *caps = gl_cl_device_caps(gl_cl_backend_device(cl));
     g_q8 = (caps->enabled & GL_CL_TIER_INT8DOT) != 0;
-    if (*force) CHECK(g_q8);
+    g_f16 = (caps->enabled & GL_CL_TIER_FP16) != 0;
+    if (strstr(force, "int8dot")) CHECK(g_q8);
+    if (strstr(force, "fp16")) CHECK(g_f16);
     uint64_t rng = 0x5eed + strlen(disable) + 7 * strlen(force);
-    worst wst[N_TYPES][2];
+    worst wst[N_TYPES][4]; /* [soa + 2 * half] */
     memset(wst, 0, sizeof wst);
     bool gr_bad[N_TYPES] = {false};
     for (size_t ti = 0; ti < nt; ti++) {
@@ -442,6 +455,10 @@ static void run_tier(const char *disable, const char *force, const glint_type *t
         const glint_type t = types[ti];
         fprintf(stderr, "  %-5s %.2g / %.2g", gl_type_get(t)->name, wst[ti][0].ref, wst[ti][0].cpu);
         if (q8_type(t)) fprintf(stderr, " (%.2g / %.2g)", wst[ti][1].ref, wst[ti][1].cpu);
+        if (g_f16 && !(g_q8 && q8_type(t)))
+            fprintf(stderr, ", half n > 4: %.2g / %.2g", wst[ti][2].ref, wst[ti][2].cpu);
+        if (g_f16 && !g_q8 && q8_type(t))
+            fprintf(stderr, " (repacked %.2g / %.2g)", wst[ti][3].ref, wst[ti][3].cpu);
         fprintf(stderr, "%s, get_rows %s\n", g_q8 && q8_type(t) ? " int8" : "",
                 gr_bad[ti] ? "FAILED" : "exact");
     }
@@ -461,11 +478,8 @@ int main(void) {
     const struct {
         const char *disable, *force;
         bool all_types;
-    } tiers[] = {{"", "", true},
-                 {"fp16,subgroup", "", true},
-                 {"image", "", false},
-                 {"", "int8dot", false},
-                 {"image", "int8dot", false}};
+    } tiers[] = {{"", "", true},         {"fp16,subgroup", "", true}, {"image", "", false},
+                 {"", "int8dot", false}, {"image", "int8dot", false}, {"", "fp16", true}};
     bool skip = false;
     for (size_t i = 0; i < sizeof tiers / sizeof tiers[0] && !skip; i++)
         run_tier(tiers[i].disable, tiers[i].force, tiers[i].all_types ? g_types : q8_types,

@@ -399,8 +399,10 @@ static void probe_caps(gl_cl_device *d) {
         t |= GL_CL_TIER_IMAGE;
     if (c->int8dot) t |= GL_CL_TIER_INT8DOT;
     c->probed = t;
-    /* tests: the int8 kernels on a device without a dot instruction (plain multiplies) */
-    const uint32_t forced = gl_cl_parse_tiers(getenv("GLINT_CL_FORCE")) & GL_CL_TIER_INT8DOT;
+    /* tests: the int8 kernels on a device without a dot instruction (plain multiplies), the
+     * half-arithmetic kernels on one without cl_khr_fp16 (emulated rounding) */
+    const uint32_t forced =
+        gl_cl_parse_tiers(getenv("GLINT_CL_FORCE")) & (GL_CL_TIER_INT8DOT | GL_CL_TIER_FP16);
     c->enabled = (t | forced) & ~gl_cl_parse_tiers(getenv("GLINT_CL_DISABLE"));
 
     /* Kernels are OpenCL C 1.2: say so on newer compilers (3.0 defaults to optional
@@ -414,7 +416,7 @@ static void probe_caps(gl_cl_device *d) {
         if (w_ > 0) used = GL_MIN(cap - 1, used + (size_t)w_);                                     \
     } while (0)
     if (d->c_major * 10 + d->c_minor >= 12) OPT_("-cl-std=CL1.2");
-    if (c->enabled & GL_CL_TIER_FP16) OPT_(" -DGL_FP16=1");
+    if (c->enabled & GL_CL_TIER_FP16) OPT_(c->fp16 ? " -DGL_FP16=1" : " -DGL_FP16_EMU=1");
     if (c->enabled & GL_CL_TIER_SUBGROUP)
         OPT_(" -DGL_SUBGROUP=1 -DGL_SUBGROUP_%s=1",
              strcmp(d->subgroup_ext, "cl_khr_subgroups") == 0 ? "KHR" : "INTEL");

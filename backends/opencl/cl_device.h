@@ -3,7 +3,9 @@
  * this header to reach the device behind a backend.
  *
  * Programs are built with these defines, for the tiers that are on:
- *   GL_FP16=1      cl_khr_fp16 (the kernel still enables the pragma)
+ *   GL_FP16=1      cl_khr_fp16 (the kernel still enables the pragma); GL_FP16_EMU=1 instead
+ *                  where GLINT_CL_FORCE=fp16 turned the tier on without it (tests: half
+ *                  rounding emulated in float)
  *   GL_SUBGROUP=1  plus GL_SUBGROUP_KHR=1 (cl_khr_subgroups) or GL_SUBGROUP_INTEL=1
  *   GL_IMAGE=1     image1d_buffer_t reads
  *   GL_INT8DOT=1   plus GL_INT8DOT_KHR=1 (cl_khr_integer_dot_product) or GL_INT8DOT_ARM=1,
