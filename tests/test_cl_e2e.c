@@ -16,6 +16,8 @@ int main(void) {
     return GL_TEST_SKIP;
 }
 #else
+#include "cl_device.h"
+
 static glint_runtime *g_rt;
 
 static glint_model *load(const char *path, glint_backend_kind kind, const char *plan) {
@@ -212,6 +214,29 @@ static void test_three_way(void) {
     glint_model_free(m3);
 }
 
+/* With int8 activations, the session's reserve sizes the device's scratch memory for its
+ * largest batch: running prefill and decode allocates no more. */
+static void check_scratch_reserved(const char *rel) {
+    char path[1024];
+    if (!gl_test_model_path(rel, path, sizeof path)) return;
+    glint_model *m = load(path, GLINT_BACKEND_OPENCL, NULL);
+    glint_session *s = NULL;
+    gl_cl_device *d = m && m->n_backend > 1 ? gl_cl_backend_device(m->backends[1]) : NULL;
+    if (d && glint_session_create(m, NULL, &s) == GLINT_OK) {
+        const cl_mem mem = d->scratch;
+        const size_t size = d->scratch_size;
+        CHECK_MSG(mem && size > 0, "%s: no scratch reserved", rel);
+        int32_t tok[64];
+        for (int i = 0; i < 64; i++) tok[i] = 1 + i;
+        CHECK_STATUS(glint_session_decode(s, tok, 64), GLINT_OK);
+        CHECK_STATUS(glint_session_decode(s, tok, 1), GLINT_OK);
+        CHECK_MSG(d->scratch == mem && d->scratch_size == size,
+                  "%s: scratch grew while running (%zu -> %zu bytes)", rel, size, d->scratch_size);
+    }
+    glint_session_free(s);
+    glint_model_free(m);
+}
+
 /* The int8 kernels (GLINT_CL_FORCE=int8dot: plain multiplies where the device has no dot
  * instruction) on the Q4_0 / Q8_0 models, the image tier off, and MUL_MAT masked off the
  * device (the CPU then multiplies by the file's GGUF bytes, not the device's repacked copy). */
@@ -233,6 +258,7 @@ static void test_tiers(void) {
             test_synthetic("llama-q8_0.gguf", 4e-2);
             test_synthetic("llama-q4_0.gguf", 4e-2);
             test_synthetic("qwen2-q8_0.gguf", 4e-2);
+            if (*tiers[i].force) check_scratch_reserved("synthetic/llama-q4_0.gguf");
             glint_runtime_free(rt);
         }
         g_rt = keep;

@@ -232,6 +232,18 @@ static glint_status cl_compute(gl_backend *b, gl_node *nodes, int n) {
     return gl_cl_check(d, e, "clFlush");
 }
 
+/* The scratch memory of the largest graph, so that running it allocates nothing. */
+static glint_status cl_reserve(gl_backend *b, gl_node *nodes, int n) {
+    gl_cl_device *d = dev(b);
+    size_t need = 0;
+    for (int i = 0; i < n; i++) {
+        const gl_cl_op *op = (unsigned)nodes[i].op < GL_OP_COUNT ? gl_cl_ops[nodes[i].op] : NULL;
+        if (op && op->scratch) need = GL_MAX(need, op->scratch(d, &nodes[i]));
+    }
+    cl_mem mem;
+    return need ? gl_cl_scratch(d, need, &mem) : GLINT_OK;
+}
+
 static glint_status cl_synchronize(gl_backend *b) {
     return gl_cl_finish(dev(b));
 }
@@ -276,7 +288,7 @@ static const struct gl_backend_i g_cl_iface = {
     .buffer_upload = cl_buffer_upload,
     .buffer_download = cl_buffer_download,
     .weight_prepare = gl_cl_weight_prepare,
-    .reserve = NULL,
+    .reserve = cl_reserve,
     .compute = cl_compute,
     .synchronize = cl_synchronize,
     .set_profiling = cl_set_profiling,

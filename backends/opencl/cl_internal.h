@@ -86,6 +86,9 @@ const char *gl_cl_last_error(const gl_cl_device *d);
 typedef struct gl_cl_op {
     bool (*supports)(gl_cl_device *d, const gl_node *n);
     glint_status (*record)(gl_cl_device *d, const gl_node *n);
+    /* Optional: the scratch memory (gl_cl_scratch) record() will ask for, so the backend's
+     * reserve() allocates it before the first run. */
+    size_t (*scratch)(gl_cl_device *d, const gl_node *n);
 } gl_cl_op;
 
 /* Indexed by gl_op; NULL = not supported (backends/opencl/ops/table.c). */

@@ -31,4 +31,4 @@ static glint_status argmax_record(gl_cl_device *d, const gl_node *n) {
     return gl_cl_enqueue(d, k, 2, global, local);
 }
 
-const gl_cl_op gl_cl_op_argmax = {argmax_supports, argmax_record};
+const gl_cl_op gl_cl_op_argmax = {.supports = argmax_supports, .record = argmax_record};

@@ -76,4 +76,4 @@ static glint_status attention_record(gl_cl_device *d, const gl_node *n) {
     return gl_cl_enqueue(d, kern, 2, global, local);
 }
 
-const gl_cl_op gl_cl_op_attention = {attention_supports, attention_record};
+const gl_cl_op gl_cl_op_attention = {.supports = attention_supports, .record = attention_record};

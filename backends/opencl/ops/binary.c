@@ -60,5 +60,5 @@ static glint_status mul_record(gl_cl_device *d, const gl_node *n) {
     return binary_record(d, n, "mul_f32");
 }
 
-const gl_cl_op gl_cl_op_add = {binary_supports, add_record};
-const gl_cl_op gl_cl_op_mul = {binary_supports, mul_record};
+const gl_cl_op gl_cl_op_add = {.supports = binary_supports, .record = add_record};
+const gl_cl_op gl_cl_op_mul = {.supports = binary_supports, .record = mul_record};

@@ -19,4 +19,4 @@ static glint_status cpy_record(gl_cl_device *d, const gl_node *n) {
     return gl_clops_eltwise(d, "cpy", f16 ? "cpy_f32_f16" : "cpy_f32_f32", t, es, bc, 2);
 }
 
-const gl_cl_op gl_cl_op_cpy = {cpy_supports, cpy_record};
+const gl_cl_op gl_cl_op_cpy = {.supports = cpy_supports, .record = cpy_record};

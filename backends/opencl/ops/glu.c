@@ -19,4 +19,4 @@ static glint_status glu_record(gl_cl_device *d, const gl_node *n) {
     return gl_clops_eltwise(d, "glu", kernels[n->p.i[0]], t, es, bc, 3);
 }
 
-const gl_cl_op gl_cl_op_glu = {glu_supports, glu_record};
+const gl_cl_op gl_cl_op_glu = {.supports = glu_supports, .record = glu_record};

@@ -58,11 +58,25 @@ typedef struct q8_act {
     uint64_t scales;
 } q8_act;
 
-static glint_status quantize_act(gl_cl_device *d, const gl_tensor *a, uint64_t k, uint64_t n,
-                                 q8_act *out) {
-    const uint64_t units = k / GL_MM_UNIT;
-    out->scales = gl_align_up(k * n, 16);
-    glint_status st = gl_cl_scratch(d, (size_t)(out->scales + 2 * units * n), &out->mem);
+static uint64_t q8_scales_at(uint64_t k, uint64_t n) {
+    return gl_align_up(k * n, 16);
+}
+
+static bool uses_q8(gl_cl_device *d, const gl_node *nd) {
+    return is_q8_able(nd->src[0]->type) && gl_clops_tier(d, GL_CL_TIER_INT8DOT);
+}
+
+static size_t mm_scratch(gl_cl_device *d, const gl_node *nd) {
+    if (!nd->src[0] || !nd->src[1] || !uses_q8(d, nd)) return 0;
+    const uint64_t k = (uint64_t)nd->src[0]->ne[0], n = (uint64_t)nd->src[1]->ne[1];
+    return (size_t)(q8_scales_at(k, n) + 2 * (k / GL_MM_UNIT) * n);
+}
+
+static glint_status quantize_act(gl_cl_device *d, const gl_node *nd, q8_act *out) {
+    const gl_tensor *a = nd->src[1];
+    const uint64_t k = (uint64_t)a->ne[0], n = (uint64_t)a->ne[1], units = k / GL_MM_UNIT;
+    out->scales = q8_scales_at(k, n);
+    glint_status st = gl_cl_scratch(d, mm_scratch(d, nd), &out->mem);
     if (st) return st;
     cl_kernel kern;
     if ((st = gl_cl_kernel(d, "quantize", "quantize_q8_0", "", &kern))) return st;
@@ -98,7 +112,7 @@ static glint_status mm_record(gl_cl_device *d, const gl_node *nd) {
     }
     const uint64_t k = (uint64_t)w->ne[0], m = (uint64_t)w->ne[1], n = (uint64_t)a->ne[1];
     const bool vec = n <= GL_MM_VEC_MAX_N;
-    const bool q8 = is_q8_able(w->type) && gl_clops_tier(d, GL_CL_TIER_INT8DOT);
+    const bool q8 = uses_q8(d, nd);
     cl_mem img = NULL;
     cl_uint texel = 0;
     const bool image = soa && gl_cl_weight_image(d, w, &img, &texel);
@@ -112,7 +126,7 @@ static glint_status mm_record(gl_cl_device *d, const gl_node *nd) {
     const char *kname = vec ? vec_names[q8][n] : q8 ? "mul_mat_tiled_q8" : "mul_mat_tiled";
 
     q8_act act = {NULL, 0};
-    glint_status st = q8 ? quantize_act(d, a, k, n, &act) : GLINT_OK;
+    glint_status st = q8 ? quantize_act(d, nd, &act) : GLINT_OK;
     if (st) {
         GL_LOGE("opencl mul_mat: '%s': quantizing the activations failed", name);
         return st;
@@ -157,4 +171,5 @@ static glint_status mm_record(gl_cl_device *d, const gl_node *nd) {
 const gl_cl_op gl_cl_op_mul_mat = {
     .supports = mm_supports,
     .record = mm_record,
+    .scratch = mm_scratch,
 };

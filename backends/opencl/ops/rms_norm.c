@@ -36,4 +36,4 @@ static glint_status rms_norm_record(gl_cl_device *d, const gl_node *n) {
     return gl_cl_enqueue(d, k, 2, global, local);
 }
 
-const gl_cl_op gl_cl_op_rms_norm = {rms_norm_supports, rms_norm_record};
+const gl_cl_op gl_cl_op_rms_norm = {.supports = rms_norm_supports, .record = rms_norm_record};

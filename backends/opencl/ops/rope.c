@@ -59,4 +59,4 @@ static glint_status rope_record(gl_cl_device *d, const gl_node *n) {
     return gl_cl_enqueue(d, k, 3, global, local);
 }
 
-const gl_cl_op gl_cl_op_rope = {rope_supports, rope_record};
+const gl_cl_op gl_cl_op_rope = {.supports = rope_supports, .record = rope_record};

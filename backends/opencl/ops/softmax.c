@@ -31,4 +31,4 @@ static glint_status softmax_record(gl_cl_device *d, const gl_node *n) {
     return gl_cl_enqueue(d, k, 2, global, local);
 }
 
-const gl_cl_op gl_cl_op_softmax = {softmax_supports, softmax_record};
+const gl_cl_op gl_cl_op_softmax = {.supports = softmax_supports, .record = softmax_record};
