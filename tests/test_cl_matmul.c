@@ -111,6 +111,7 @@ typedef struct mm_case {
     int64_t m, k, n;
     bool pad_rows; /* weight rows padded (nb[1] > row size): no CPU comparison */
     bool soa;      /* placed by the backend's weight_prepare (GL_LAYOUT_SOA) */
+    bool odd_skew; /* with soa: at an offset that is not whole 16-byte words (stays GGUF) */
 } mm_case;
 
 /* Skews (bytes) of the weight start, of a and of dst within their buffers: everything the
@@ -127,7 +128,7 @@ static void run_mm(gl_backend *cl, const mm_case *c, uint64_t *rng, worst *wst) 
     const size_t row = gl_row_size(c->type, k);
     const size_t pitch = row + (c->pad_rows ? 8 : 0);
     /* repacked quants are read as whole 16-byte words: a skew of whole words */
-    const size_t skew = c->soa ? 48 : w_skew(c->type);
+    const size_t skew = c->soa ? 48 + (c->odd_skew ? 2 : 0) : w_skew(c->type);
     const bool q8 = g_q8 && q8_type(c->type);
     const bool f16 = g_f16 && !q8 && n > 4;
     const double tol_ref = q8 ? TOL_REF_Q8 : f16 ? TOL_REF_F16 : TOL_REF;
@@ -212,8 +213,8 @@ static void run_mm(gl_backend *cl, const mm_case *c, uint64_t *rng, worst *wst) 
         st = cl_tensor(cl, &tw, &bw, w_bytes, skew, GL_BUFFER_WEIGHTS, NULL);
         if (!st) CHECK_STATUS(cl->iface->weight_prepare(cl, &tw, NULL), GLINT_OK);
         if (!st) st = cl->iface->weight_prepare(cl, &tw, w + skew);
-        CHECK_MSG(st || tw.layout == GL_LAYOUT_SOA, "%s m %lld k %lld: not repacked", tr->name,
-                  (long long)m, (long long)k);
+        CHECK_MSG(st || tw.layout == (c->odd_skew ? GL_LAYOUT_GGUF : GL_LAYOUT_SOA),
+                  "%s m %lld k %lld: layout %d", tr->name, (long long)m, (long long)k, tw.layout);
     } else {
         st = cl_tensor(cl, &tw, &bw, w_bytes, skew, GL_BUFFER_WEIGHTS, w);
     }
@@ -224,7 +225,7 @@ static void run_mm(gl_backend *cl, const mm_case *c, uint64_t *rng, worst *wst) 
         st = cl_tensor(cl, &td, &bd, d_floats * sizeof(float), D_SKEW_FLOATS * sizeof(float),
                        GL_BUFFER_COMPUTE, NULL);
     CHECK_STATUS(st, GLINT_OK);
-    if (c->soa && !st) {
+    if (c->soa && !c->odd_skew && !st) {
         /* GET_ROWS reads GGUF rows only */
         gl_tensor ids = td, rows = td;
         ids.type = GLINT_TYPE_I32;
@@ -422,16 +423,22 @@ static void run_tier(const char *disable, const char *force, const glint_type *t
             for (int ki = 0; ki < nk; ki++)
                 for (size_t mi = 0; mi < sizeof g_ms / sizeof g_ms[0]; mi++)
                     for (size_t ni = 0; ni < sizeof g_ns / sizeof g_ns[0]; ni++) {
-                        const mm_case c = {t, g_ms[mi], ks[ki], g_ns[ni], false, soa};
+                        const mm_case c = {t, g_ms[mi], ks[ki], g_ns[ni], false, soa, false};
                         run_mm(cl, &c, &rng, &wst[ti][soa]);
                     }
         }
         /* padded weight rows (never repacked: weight_prepare declines them), both kernels */
-        const mm_case pads[] = {{t, 7, ks[1], 1, true, false},
-                                {t, 33, ks[0], 3, true, false},
-                                {t, 65, ks[1], 9, true, false}};
+        const mm_case pads[] = {{t, 7, ks[1], 1, true, false, false},
+                                {t, 33, ks[0], 3, true, false, false},
+                                {t, 65, ks[1], 9, true, false, false}};
         for (size_t i = 0; i < sizeof pads / sizeof pads[0]; i++)
             run_mm(cl, &pads[i], &rng, &wst[ti][0]);
+        /* offered for repacking at an offset of no whole words: uploaded as GGUF instead */
+        if (q8_type(t)) {
+            const mm_case odd[] = {{t, 7, ks[1], 1, false, true, true},
+                                   {t, 33, ks[1], 9, false, true, true}};
+            for (size_t i = 0; i < 2; i++) run_mm(cl, &odd[i], &rng, &wst[ti][0]);
+        }
         /* rows of plain types need not be whole units of 32 */
         const int64_t bs = gl_type_get(t)->block_size;
         const int64_t gk[] = {bs == 1 ? 37 : bs, bs == 1 ? 96 + 3 : bs * 3};

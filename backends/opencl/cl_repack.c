@@ -39,6 +39,12 @@ glint_status gl_cl_weight_prepare(gl_backend *b, gl_tensor *t, const void *src) 
     const size_t size = gl_tensor_nbytes(t), qb = soa_quant_bytes(t->type);
     if (t->offset > cb->size || size > cb->size - t->offset) return GLINT_ERROR_INVALID_ARGUMENT;
     const size_t n_blocks = size / (qb + 2);
+    if (t->offset % 16) {
+        /* the kernels read repacked quants as whole words: this one stays in GGUF layout */
+        glint_status st = gl_cl_write(d, cb, t->offset, src, size);
+        if (!st) t->layout = GL_LAYOUT_GGUF;
+        return st;
+    }
     if (cb->map) {
         /* queued kernels may still read what was there */
         glint_status st = gl_cl_finish(d);

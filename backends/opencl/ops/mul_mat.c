@@ -41,7 +41,7 @@ static bool mm_supports(gl_cl_device *d, const gl_node *nd) {
     const size_t row = gl_row_size(w->type, k);
     if (!tr || !row || w->nb[0] != tr->type_size || w->nb[1] < row) return false;
     /* repacked: whole rows back to back, the quants of all blocks within 32-bit indices */
-    if (w->layout == GL_LAYOUT_SOA && (!is_q8_able(w->type) || w->nb[1] != row ||
+    if (w->layout == GL_LAYOUT_SOA && (!is_q8_able(w->type) || w->nb[1] != row || w->offset % 16 ||
                                        (uint64_t)m * (uint64_t)(k / 32) * 2 > UINT32_MAX))
         return false;
     if (w->layout != GL_LAYOUT_GGUF && w->layout != GL_LAYOUT_SOA) return false;
