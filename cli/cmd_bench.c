@@ -50,7 +50,8 @@ static void bench_usage(FILE *f) {
             "skip)\n"
             "  -r, --repetitions R    measured runs per test, after one warm-up (default 5)\n"
             "  -t, --threads N        CPU threads (default: all cores)\n"
-            "  -o, --output FMT       md | csv | json (default md)\n"
+            "  -o, --output FMT       md | csv | json (default md), or several comma-separated,\n"
+            "                         printed one after another from the same runs\n"
             "  --backends LIST        comma-separated backends to try (default cpu,vulkan,opencl,\n"
             "                         then an auto row: the plan --backend auto makes); 'auto' in\n"
             "                         the list places that row; one that is not available here\n"
@@ -85,9 +86,16 @@ static int parse(int argc, char **argv, bench_opts *o) {
 #undef OPT
 #undef VAL
     }
-    if (strcmp(o->output, "md") && strcmp(o->output, "csv") && strcmp(o->output, "json")) {
-        fprintf(stderr, "glint bench: -o is md, csv or json, not '%s'\n", o->output);
-        return 2;
+    for (const char *f = o->output;; f++) {
+        const size_t len = strcspn(f, ",");
+        if (!(len == 2 && strncmp(f, "md", 2) == 0) && !(len == 3 && strncmp(f, "csv", 3) == 0) &&
+            !(len == 4 && strncmp(f, "json", 4) == 0)) {
+            fprintf(stderr, "glint bench: -o takes md, csv or json (comma-separated), not '%s'\n",
+                    o->output);
+            return 2;
+        }
+        f += len;
+        if (!*f) break;
     }
     if (!o->model == !o->synthetic) {
         fprintf(stderr, "glint bench: give one of -m MODEL or --synthetic SHAPE:TYPE\n");
@@ -467,13 +475,16 @@ int cmd_bench(int argc, char **argv) {
         fprintf(stderr, "glint bench: no configuration could run\n");
         rc = 1;
     }
-    if (rc == 0) {
-        if (strcmp(o.output, "csv") == 0)
+    /* every format asked for, in order, from the same results */
+    for (const char *f = o.output; rc == 0 && *f;) {
+        const size_t len = strcspn(f, ",");
+        if (strncmp(f, "csv", len) == 0)
             print_csv(&o, res, n_res);
-        else if (strcmp(o.output, "json") == 0)
+        else if (strncmp(f, "json", len) == 0)
             print_json(&o, res, n_res);
         else
             print_md(&o, res, n_res);
+        f += len + (f[len] == ',');
     }
     glint_runtime_free(rt);
     return rc;

@@ -2,8 +2,8 @@
 # glint bench on the tiny synthetic model: one row per available backend (cpu; vulkan when a
 # device exists, lavapipe included through GLINT_VK_ALLOW_CPU=1), then the auto plan and
 # --gpu-layers 1 where there is a GPU (skipped with a note where not), in md, csv and json;
-# json parses, has every field, finite positive speeds and one object per md row; progress on
-# stderr only; bad options refused. Usage: cli_bench.sh GLINT MODELS_DIR
+# json parses, has every field, finite positive speeds and one object per md row, and with
+# -o md,json carries the md table's numbers; progress on stderr only; bad options refused. Usage: cli_bench.sh GLINT MODELS_DIR
 set -u
 glint=$1
 fail=0
@@ -79,6 +79,29 @@ fi
 [ $ok -ne 0 ] && cat "$tmp/out.json"
 check "json: parses, one object per row, config and backend, every field, finite positive speeds (rc $rc)" $(( ok + rc ))
 
+# md and json of the same runs: every md row's speeds are its json object's, rounded
+bench --gpu-layers 1 -o md,json >"$tmp/both.txt" 2>/dev/null; rc=$?
+grep '^|' "$tmp/both.txt" >"$tmp/both.md"
+grep -v '^|' "$tmp/both.txt" >"$tmp/both.json"
+if command -v python3 >/dev/null; then
+  python3 - "$tmp/both.md" "$tmp/both.json" <<'PY'
+import json, re, sys
+md = [l for l in open(sys.argv[1]) if l.startswith("| synthetic")]
+rows = json.load(open(sys.argv[2]))
+assert len(md) == len(rows) and rows, (len(md), len(rows))
+for line, r in zip(md, rows):
+    pairs = re.findall(r"([0-9]+\.[0-9]+) ± ([0-9]+\.[0-9]+)", line)
+    got = [float(x) for pair in pairs for x in pair]
+    want = [round(r[k], 2) for k in ("pp_tps_mean", "pp_tps_sd", "tg_tps_mean", "tg_tps_sd")]
+    assert len(got) == 4 and all(abs(g - w) <= 0.0051 for g, w in zip(got, want)), (line, r)
+PY
+  ok=$?
+else
+  ok=0
+fi
+[ $ok -ne 0 ] && cat "$tmp/both.txt"
+check "-o md,json: one set of runs, json parses with the table's numbers (rc $rc)" $(( ok + rc ))
+
 bench --gpu-layers 1 -o csv >"$tmp/out.csv" 2>/dev/null; rc=$?
 head -1 "$tmp/out.csv" | grep -q '^model,config,backend,size_bytes,params,n_threads,n_prompt,n_gen,reps,pp_tps_mean,pp_tps_sd,tg_tps_mean,tg_tps_sd$'
 hdr=$?
@@ -103,7 +126,7 @@ threads=$(tail -n +2 "$tmp/t.csv" | cut -d, -f6 | sort -u | tr '\n' ' ')
 [ $rc -eq 0 ] && echo "$threads" | grep -qE '^[1-9][0-9]* $'
 check "without -t every row reports the runtime's thread count ($threads)" $?
 
-for bad in "-o xml" "--backends cpu,gpu" "-r 0" "-p 0 -n 0" "--gpu-layers x" "--gpu-layers 1," \
+for bad in "-o xml" "-o md,xml" "--backends cpu,gpu" "-r 0" "-p 0 -n 0" "--gpu-layers x" "--gpu-layers 1," \
   "--gpu-layers -1"; do
   bench $bad >"$tmp/bad.out" 2>"$tmp/bad.err"; rc=$?
   [ $rc -eq 2 ] && [ ! -s "$tmp/bad.out" ] && [ -s "$tmp/bad.err" ]
