@@ -213,7 +213,9 @@ static glint_status cl_compute(gl_backend *b, gl_node *nodes, int n) {
         return st;
     /* no profiling queue: no timings, and the scheduler spreads the wall time instead */
     gl_cl_profile_begin(d, d->profiling && d->queue_profiling ? n : 0);
+    d->node_seq++; /* no node of an earlier run counts as the one before */
     for (int i = 0; i < n && !st; i++) {
+        d->node_seq++;
         const gl_node *node = &nodes[i];
         const gl_cl_op *op = (unsigned)node->op < GL_OP_COUNT ? gl_cl_ops[node->op] : NULL;
         if (!op || !op->record) {

@@ -75,6 +75,9 @@ struct gl_cl_device {
     char build_options[256]; /* -cl-std and the tier defines, before the caller's */
     cl_mem scratch;          /* device-only work memory of ops (gl_cl_scratch) */
     size_t scratch_size;
+    uint64_t node_seq;                       /* counts recorded nodes; skips between runs */
+    uint64_t scratch_key[GL_CL_SCRATCH_KEY]; /* what scratch holds (gl_cl_scratch_keep) */
+    uint64_t scratch_seq;                    /* the node that last used it; 0: nothing */
 
     /* programs */
     gl_cl_program *programs;

@@ -74,6 +74,13 @@ bool gl_cl_weight_image(gl_cl_device *d, const gl_tensor *w, cl_mem *img, cl_uin
  * order, so each op's use ends before the next op's starts. Grows when asked for more. */
 glint_status gl_cl_scratch(gl_cl_device *d, size_t size, cl_mem *out);
 
+/* What the scratch memory holds, as a key the op that filled it chose: keep() records it for
+ * the node being recorded; reuse() is true when the node just before this one, in the same
+ * run, left (or reused) the same key, so the contents are still current. */
+#define GL_CL_SCRATCH_KEY 5
+void gl_cl_scratch_keep(gl_cl_device *d, const uint64_t key[GL_CL_SCRATCH_KEY]);
+bool gl_cl_scratch_reuse(gl_cl_device *d, const uint64_t key[GL_CL_SCRATCH_KEY]);
+
 /* Enqueues an NDRange (local may be NULL; global is rounded up to a multiple of local). */
 glint_status gl_cl_enqueue(gl_cl_device *d, cl_kernel k, cl_uint dims, const size_t *global,
                            const size_t *local);

@@ -154,6 +154,7 @@ glint_status gl_cl_scratch(gl_cl_device *d, size_t size, cl_mem *out) {
     if (d->scratch) clReleaseMemObject(d->scratch);
     d->scratch = NULL;
     d->scratch_size = 0;
+    d->scratch_seq = 0;
     cl_int e = CL_SUCCESS;
     cl_mem mem = clCreateBuffer(d->context, CL_MEM_READ_WRITE, size, NULL, &e);
     if (!mem || e != CL_SUCCESS) {
@@ -165,4 +166,17 @@ glint_status gl_cl_scratch(gl_cl_device *d, size_t size, cl_mem *out) {
     d->scratch_size = size;
     *out = mem;
     return GLINT_OK;
+}
+
+void gl_cl_scratch_keep(gl_cl_device *d, const uint64_t key[GL_CL_SCRATCH_KEY]) {
+    memcpy(d->scratch_key, key, sizeof d->scratch_key);
+    d->scratch_seq = d->node_seq;
+}
+
+bool gl_cl_scratch_reuse(gl_cl_device *d, const uint64_t key[GL_CL_SCRATCH_KEY]) {
+    if (!d->scratch_seq || d->scratch_seq + 1 != d->node_seq ||
+        memcmp(d->scratch_key, key, sizeof d->scratch_key) != 0)
+        return false;
+    d->scratch_seq = d->node_seq;
+    return true;
 }

@@ -368,13 +368,21 @@ static inline float block_dot(float dw, char16 q0, char16 q1, float da, char16 x
 
 /* ---- MUL_MAT ---------------------------------------------------------------------------- */
 /* Common arguments: the weights (W_KARGS), a, a_off (bytes), dst, d_off (bytes), units (k / 32),
- * rows (m), n, w_row (bytes per row of w), a_stride, d_stride (floats between columns). The
- * GL_Q8ACT kernels take the quantized activations for a: quants at a_buf + a_off, a_stride
- * bytes per column, and their fp16 scales `as_off` bytes further, `units` per column. */
+ * rows (m), n, w_row (bytes per row of w), a_stride, d_stride (floats between columns). With
+ * GL_Q8ACT, a is the quantized activations: quants at a_buf + a_off, a_stride bytes per column,
+ * and their fp16 scales `as_off` bytes further (one more argument), `units` per column. */
+#if defined(GL_Q8ACT)
+#define MM_Q8_ARG , ulong as_off
+#define MM_Q8_PASS , as_off
+#else
+#define MM_Q8_ARG
+#define MM_Q8_PASS
+#endif
 #define MM_ARGS                                                                                    \
     W_KARGS, global const uchar *a_buf, ulong a_off, global uchar *d_buf, ulong d_off,         \
-        uint units, uint rows, uint n, ulong w_row, ulong a_stride, ulong d_stride
-#define MM_PASS W_PASS, a_buf, a_off, d_buf, d_off, units, rows, n, w_row, a_stride, d_stride
+        uint units, uint rows, uint n, ulong w_row, ulong a_stride, ulong d_stride MM_Q8_ARG
+#define MM_PASS                                                                                    \
+    W_PASS, a_buf, a_off, d_buf, d_off, units, rows, n, w_row, a_stride, d_stride MM_Q8_PASS
 
 /* Matrix x vector, n = C <= 4 (decode): a work-group of MV_WG work-items computes R rows x C
  * columns; the work-items split k in units (adjacent items read adjacent blocks), each unit is
@@ -418,7 +426,12 @@ static inline void mul_mat_vec(MM_ARGS, local float *red, const uint R, const ui
     W_SETUP
     const uint t = get_local_id(0);
     const uint r0 = get_group_id(0) * R;
+#if defined(GL_Q8ACT)
+    global const char *aq = (global const char *)(a_buf + a_off);
+    global const half *as = (global const half *)(a_buf + a_off + as_off);
+#else
     global const float *a = (global const float *)(a_buf + a_off);
+#endif
     wrow rp[MV_MAX];
     float acc[MV_MAX];
     /* rows past the end repeat the last one; their sums are not written */
@@ -426,50 +439,9 @@ static inline void mul_mat_vec(MM_ARGS, local float *red, const uint R, const ui
     for (uint i = 0; i < R * C; i++) acc[i] = 0.0f;
 
     for (uint u = t; u < units; u += MV_WG) {
-        float16 v0, v1;
-        if (R > 1) { /* C == 1: the activations stay in registers across the rows */
-            const float16 a0 = vload16(0, a + u * UNIT), a1 = vload16(1, a + u * UNIT);
-            for (uint rr = 0; rr < R; rr++) {
-                DEQ(rp[rr], u, &v0, &v1);
-                acc[rr] += hsum16(v0 * a0 + v1 * a1);
-            }
-        } else {
-            DEQ(rp[0], u, &v0, &v1);
-            for (uint c = 0; c < C; c++) {
-                global const float *ac = a + c * a_stride + u * UNIT;
-                acc[c] += hsum16(v0 * vload16(0, ac) + v1 * vload16(1, ac));
-            }
-        }
-    }
-    mv_finish(acc, red, R, C, r0, rows, (global float *)(d_buf + d_off), d_stride);
-}
-
-#define MV_KERNEL(C, R)                                                                            \
-    kernel __attribute__((reqd_work_group_size(MV_WG, 1, 1))) void mul_mat_vec##C(MM_ARGS) {       \
-        local float red[MV_MAX * MV_WG];                                                           \
-        mul_mat_vec(MM_PASS, red, R, C);                                                           \
-    }
-MV_KERNEL(1, 4)
-MV_KERNEL(2, 1)
-MV_KERNEL(3, 1)
-MV_KERNEL(4, 1)
-
 #if defined(GL_Q8ACT)
-static inline void mul_mat_vec_q8(MM_ARGS, ulong as_off, local float *red, const uint R,
-                                  const uint C) {
-    W_SETUP
-    const uint t = get_local_id(0);
-    const uint r0 = get_group_id(0) * R;
-    global const char *aq = (global const char *)(a_buf + a_off);
-    global const half *as = (global const half *)(a_buf + a_off + as_off);
-    wrow rp[MV_MAX];
-    float acc[MV_MAX];
-    for (uint rr = 0; rr < R; rr++) rp[rr] = W_ROW(min(r0 + rr, rows - 1u));
-    for (uint i = 0; i < R * C; i++) acc[i] = 0.0f;
-
-    for (uint u = t; u < units; u += MV_WG) {
         char16 q0, q1;
-        if (R > 1) {
+        if (R > 1) { /* C == 1: the activations stay in registers across the rows */
             const char16 x0 = vload16(0, aq + u * UNIT), x1 = vload16(1, aq + u * UNIT);
             const float dx = vload_half(u, as);
             for (uint rr = 0; rr < R; rr++) {
@@ -484,61 +456,85 @@ static inline void mul_mat_vec_q8(MM_ARGS, ulong as_off, local float *red, const
                                     vload16(1, xc));
             }
         }
+#else
+        float16 v0, v1;
+        if (R > 1) { /* C == 1: the activations stay in registers across the rows */
+            const float16 a0 = vload16(0, a + u * UNIT), a1 = vload16(1, a + u * UNIT);
+            for (uint rr = 0; rr < R; rr++) {
+                DEQ(rp[rr], u, &v0, &v1);
+                acc[rr] += hsum16(v0 * a0 + v1 * a1);
+            }
+        } else {
+            DEQ(rp[0], u, &v0, &v1);
+            for (uint c = 0; c < C; c++) {
+                global const float *ac = a + c * a_stride + u * UNIT;
+                acc[c] += hsum16(v0 * vload16(0, ac) + v1 * vload16(1, ac));
+            }
+        }
+#endif
     }
     mv_finish(acc, red, R, C, r0, rows, (global float *)(d_buf + d_off), d_stride);
 }
 
-#define MVQ_KERNEL(C, R)                                                                           \
-    kernel __attribute__((reqd_work_group_size(MV_WG, 1, 1))) void mul_mat_vec_q8_##C(           \
-        MM_ARGS, ulong as_off) {                                                                   \
+#define MV_KERNEL(C, R)                                                                            \
+    kernel __attribute__((reqd_work_group_size(MV_WG, 1, 1))) void mul_mat_vec##C(MM_ARGS) {       \
         local float red[MV_MAX * MV_WG];                                                           \
-        mul_mat_vec_q8(MM_PASS, as_off, red, R, C);                                                \
+        mul_mat_vec(MM_PASS, red, R, C);                                                           \
     }
-MVQ_KERNEL(1, 4)
-MVQ_KERNEL(2, 1)
-MVQ_KERNEL(3, 1)
-MVQ_KERNEL(4, 1)
-#endif
+MV_KERNEL(1, 4)
+MV_KERNEL(2, 1)
+MV_KERNEL(3, 1)
+MV_KERNEL(4, 1)
 
 /* Tiled (n > 4, prefill): a work-group of MM_WG items computes MM_WG rows x MM_COLS columns,
  * one row per item. Weights go from memory straight to registers (Mali and Adreno have no
  * fast local memory to stage them in); MM_STAGE units of the MM_COLS activation columns sit in
- * local memory, read by every row. With half arithmetic (TILE_HALF) the tile holds halves and
- * each item sums a stage's products per column in 16 half lanes (8 products a lane), added to
- * its float total once per stage: twice the ALU rate on Adreno and Mali, half the local
- * memory, and no half sum longer than 8 terms. */
+ * local memory, read by every row: as floats; as int8 quants and their scales (GL_Q8ACT); or
+ * as halves (TILE_HALF), each item then summing a stage's products per column in 16 half
+ * lanes (8 products a lane) added to its float total once per stage: twice the ALU rate on
+ * Adreno and Mali, half the local memory, and no half sum longer than 8 terms. */
 #define MM_WG 64u
 #define MM_COLS 8u
 #define MM_STAGE 4u
 #define MM_SPAN (MM_STAGE * UNIT) /* values of one column in the tile */
 
-/* Row r of the tile's columns c0 .. c0 + MM_COLS that exist. */
-static inline void tile_store(const float *acc, uint r, uint c0, uint n, global float *dst,
-                              ulong d_stride) {
-    for (uint j = 0; j < MM_COLS; j++) {
-        if (c0 + j < n) dst[(c0 + j) * d_stride + r] = acc[j];
-    }
-}
-
 kernel __attribute__((reqd_work_group_size(MM_WG, 1, 1))) void mul_mat_tiled(MM_ARGS) {
-#if TILE_HALF
+#if defined(GL_Q8ACT)
+    local char tile[MM_COLS * MM_SPAN];
+    local float tile_d[MM_COLS * MM_STAGE]; /* the scales */
+    global const char *aq = (global const char *)(a_buf + a_off);
+    global const half *as = (global const half *)(a_buf + a_off + as_off);
+#elif TILE_HALF
     local ushort tile[MM_COLS * MM_SPAN]; /* halves */
+    global const float *a = (global const float *)(a_buf + a_off);
 #else
     local float tile[MM_COLS * MM_SPAN];
+    global const float *a = (global const float *)(a_buf + a_off);
 #endif
     W_SETUP
     const uint t = get_local_id(0);
     const uint r = get_group_id(0) * MM_WG + t;
     const uint c0 = get_group_id(1) * MM_COLS;
     const bool live = r < rows;
-    global const float *a = (global const float *)(a_buf + a_off);
-    global float *dst = (global float *)(d_buf + d_off);
     const wrow row = W_ROW(min(r, rows - 1u));
 
     float acc[MM_COLS];
     for (uint j = 0; j < MM_COLS; j++) acc[j] = 0.0f;
     for (uint u0 = 0; u0 < units; u0 += MM_STAGE) {
         barrier(CLK_LOCAL_MEM_FENCE);
+#if defined(GL_Q8ACT)
+        /* char16 e of the tile: column e / (MM_SPAN / 16), byte 16 * (e % (MM_SPAN / 16)) */
+        for (uint e = t; e < MM_COLS * MM_SPAN / 16u; e += MM_WG) {
+            const uint c = c0 + e / (MM_SPAN / 16u), o = 16u * (e % (MM_SPAN / 16u));
+            char16 x = (char16)(0);
+            if (c < n && u0 + o / UNIT < units) x = vload16(0, aq + c * a_stride + u0 * UNIT + o);
+            vstore16(x, 0, tile + 16u * e);
+        }
+        for (uint e = t; e < MM_COLS * MM_STAGE; e += MM_WG) {
+            const uint c = c0 + e / MM_STAGE, uu = e % MM_STAGE;
+            tile_d[e] = c < n && u0 + uu < units ? vload_half(c * units + u0 + uu, as) : 0.0f;
+        }
+#else
         /* float4 e of the tile: column e / (MM_SPAN / 4), unit u0 + (e % (MM_SPAN / 4)) / 8 */
         for (uint e = t; e < MM_COLS * MM_SPAN / 4u; e += MM_WG) {
             const uint c = c0 + e / (MM_SPAN / 4u), o = 4u * (e % (MM_SPAN / 4u));
@@ -550,85 +546,50 @@ kernel __attribute__((reqd_work_group_size(MM_WG, 1, 1))) void mul_mat_tiled(MM_
             vstore4(x, 0, tile + 4u * e);
 #endif
         }
-        barrier(CLK_LOCAL_MEM_FENCE);
-        if (live) {
-            const uint nu = min(MM_STAGE, units - u0);
-#if TILE_HALF
-            h16 hs[MM_COLS];
-            for (uint j = 0; j < MM_COLS; j++) hs[j] = (h16)(0);
-            for (uint uu = 0; uu < nu; uu++) {
-                float16 v0, v1;
-                DEQ(row, u0 + uu, &v0, &v1);
-                const h16 w0 = to_h16(v0), w1 = to_h16(v1);
-                for (uint j = 0; j < MM_COLS; j++) {
-                    local const ushort *x = tile + j * MM_SPAN + uu * UNIT;
-                    hs[j] = h16_mad(w1, tile_h16(x + 16), h16_mad(w0, tile_h16(x), hs[j]));
-                }
-            }
-            for (uint j = 0; j < MM_COLS; j++) acc[j] += h16_sum(hs[j]);
-#else
-            for (uint uu = 0; uu < nu; uu++) {
-                float16 v0, v1;
-                DEQ(row, u0 + uu, &v0, &v1);
-                for (uint j = 0; j < MM_COLS; j++) {
-                    local const float *x = tile + j * MM_SPAN + uu * UNIT;
-                    acc[j] += hsum16(v0 * vload16(0, x) + v1 * vload16(1, x));
-                }
-            }
 #endif
-        }
-    }
-    if (live) tile_store(acc, r, c0, n, dst, d_stride);
-}
-
+        barrier(CLK_LOCAL_MEM_FENCE);
+        if (!live) continue;
+        const uint nu = min(MM_STAGE, units - u0);
 #if defined(GL_Q8ACT)
-/* The same tiling over int8 activations: MM_STAGE units of quants and scales per column. */
-kernel __attribute__((reqd_work_group_size(MM_WG, 1, 1))) void mul_mat_tiled_q8(MM_ARGS,
-                                                                               ulong as_off) {
-    local char tq[MM_COLS * MM_SPAN];
-    local float ts[MM_COLS * MM_STAGE];
-    W_SETUP
-    const uint t = get_local_id(0);
-    const uint r = get_group_id(0) * MM_WG + t;
-    const uint c0 = get_group_id(1) * MM_COLS;
-    const bool live = r < rows;
-    global const char *aq = (global const char *)(a_buf + a_off);
-    global const half *as = (global const half *)(a_buf + a_off + as_off);
-    global float *dst = (global float *)(d_buf + d_off);
-    const wrow row = W_ROW(min(r, rows - 1u));
-
-    float acc[MM_COLS];
-    for (uint j = 0; j < MM_COLS; j++) acc[j] = 0.0f;
-    for (uint u0 = 0; u0 < units; u0 += MM_STAGE) {
-        barrier(CLK_LOCAL_MEM_FENCE);
-        /* char16 e of the tile: column e / (MM_SPAN / 16), byte 16 * (e % (MM_SPAN / 16)) */
-        for (uint e = t; e < MM_COLS * MM_SPAN / 16u; e += MM_WG) {
-            const uint c = c0 + e / (MM_SPAN / 16u), o = 16u * (e % (MM_SPAN / 16u));
-            char16 x = (char16)(0);
-            if (c < n && u0 + o / UNIT < units) x = vload16(0, aq + c * a_stride + u0 * UNIT + o);
-            vstore16(x, 0, tq + 16u * e);
-        }
-        for (uint e = t; e < MM_COLS * MM_STAGE; e += MM_WG) {
-            const uint c = c0 + e / MM_STAGE, uu = e % MM_STAGE;
-            ts[e] = c < n && u0 + uu < units ? vload_half(c * units + u0 + uu, as) : 0.0f;
-        }
-        barrier(CLK_LOCAL_MEM_FENCE);
-        if (live) {
-            const uint nu = min(MM_STAGE, units - u0);
-            for (uint uu = 0; uu < nu; uu++) {
-                char16 q0, q1;
-                const float dw = DEQ_I8(row, u0 + uu, &q0, &q1);
-                for (uint j = 0; j < MM_COLS; j++) {
-                    local const char *x = tq + j * MM_SPAN + uu * UNIT;
-                    acc[j] += block_dot(dw, q0, q1, ts[j * MM_STAGE + uu], vload16(0, x),
-                                        vload16(1, x));
-                }
+        for (uint uu = 0; uu < nu; uu++) {
+            char16 q0, q1;
+            const float dw = DEQ_I8(row, u0 + uu, &q0, &q1);
+            for (uint j = 0; j < MM_COLS; j++) {
+                local const char *x = tile + j * MM_SPAN + uu * UNIT;
+                acc[j] += block_dot(dw, q0, q1, tile_d[j * MM_STAGE + uu], vload16(0, x),
+                                    vload16(1, x));
             }
         }
-    }
-    if (live) tile_store(acc, r, c0, n, dst, d_stride);
-}
+#elif TILE_HALF
+        h16 hs[MM_COLS];
+        for (uint j = 0; j < MM_COLS; j++) hs[j] = (h16)(0);
+        for (uint uu = 0; uu < nu; uu++) {
+            float16 v0, v1;
+            DEQ(row, u0 + uu, &v0, &v1);
+            const h16 w0 = to_h16(v0), w1 = to_h16(v1);
+            for (uint j = 0; j < MM_COLS; j++) {
+                local const ushort *x = tile + j * MM_SPAN + uu * UNIT;
+                hs[j] = h16_mad(w1, tile_h16(x + 16), h16_mad(w0, tile_h16(x), hs[j]));
+            }
+        }
+        for (uint j = 0; j < MM_COLS; j++) acc[j] += h16_sum(hs[j]);
+#else
+        for (uint uu = 0; uu < nu; uu++) {
+            float16 v0, v1;
+            DEQ(row, u0 + uu, &v0, &v1);
+            for (uint j = 0; j < MM_COLS; j++) {
+                local const float *x = tile + j * MM_SPAN + uu * UNIT;
+                acc[j] += hsum16(v0 * vload16(0, x) + v1 * vload16(1, x));
+            }
+        }
 #endif
+    }
+    if (!live) return;
+    global float *dst = (global float *)(d_buf + d_off);
+    for (uint j = 0; j < MM_COLS; j++) {
+        if (c0 + j < n) dst[(c0 + j) * d_stride + r] = acc[j];
+    }
+}
 
 /* ---- GET_ROWS --------------------------------------------------------------------------- */
 /* y[:, i] = w[:, ids[i]]: item (x, i) writes unit x (32 values) of output row i. Plain types

@@ -6,7 +6,8 @@
  *
  * Q4_0 / Q8_0 weights come in GL_LAYOUT_SOA (cl_repack.c), read through an image where the
  * image tier is on. With the int8dot tier their activations are first quantized to 8 bits
- * (quantize.cl) into the device's scratch memory and the _q8 kernels sum exact int32 dot
+ * (quantize.cl) into the device's scratch memory (once for consecutive MUL_MATs of the same
+ * activations: Q, K, V; gate, up) and the kernels, built with -DGL_Q8ACT, sum exact int32 dot
  * products per block, as the CPU does. */
 #include "clops.h"
 
@@ -78,6 +79,10 @@ static glint_status quantize_act(gl_cl_device *d, const gl_node *nd, q8_act *out
     out->scales = q8_scales_at(k, n);
     glint_status st = gl_cl_scratch(d, mm_scratch(d, nd), &out->mem);
     if (st) return st;
+    const gl_cl_arg src = gl_cl_tensor_arg(a);
+    const uint64_t key[GL_CL_SCRATCH_KEY] = {(uint64_t)(uintptr_t)src.mem, src.offset, k, n,
+                                             a->nb[1]};
+    if (gl_cl_scratch_reuse(d, key)) return GLINT_OK; /* the MUL_MAT before read the same */
     cl_kernel kern;
     if ((st = gl_cl_kernel(d, "quantize", "quantize_q8_0", "", &kern))) return st;
     gl_clops_args args = gl_clops_args_begin(kern);
@@ -92,7 +97,9 @@ static glint_status quantize_act(gl_cl_device *d, const gl_node *nd, q8_act *out
     size_t local[2];
     gl_clops_local_rows(units, gl_clops_wg(d, kern, GL_CLOPS_WG), local);
     const size_t global[2] = {(size_t)units, (size_t)n};
-    return gl_cl_enqueue(d, kern, 2, global, local);
+    if ((st = gl_cl_enqueue(d, kern, 2, global, local))) return st;
+    gl_cl_scratch_keep(d, key);
+    return GLINT_OK;
 }
 
 static glint_status mm_record(gl_cl_device *d, const gl_node *nd) {
@@ -103,13 +110,6 @@ static glint_status mm_record(gl_cl_device *d, const gl_node *nd) {
         return GLINT_ERROR_UNSUPPORTED;
     }
     const bool soa = w->layout == GL_LAYOUT_SOA;
-    /* The buffer's own placement within its cl_mem must keep the alignment too (repacked
-     * quants are read as whole 16-byte words). */
-    if (gl_cl_tensor_arg(w).offset % (soa ? 16 : gl_clops_weight_align(w->type)) ||
-        gl_cl_tensor_arg(a).offset % 4 || gl_cl_tensor_arg(dst).offset % 4) {
-        GL_LOGE("opencl mul_mat: '%s': a tensor starts at a misaligned offset", name);
-        return GLINT_ERROR_UNSUPPORTED;
-    }
     const uint64_t k = (uint64_t)w->ne[0], m = (uint64_t)w->ne[1], n = (uint64_t)a->ne[1];
     const bool vec = n <= GL_MM_VEC_MAX_N;
     const bool q8 = uses_q8(d, nd);
@@ -120,10 +120,9 @@ static glint_status mm_record(gl_cl_device *d, const gl_node *nd) {
     char options[96];
     snprintf(options, sizeof options, "%s%s%s%s", gl_clops_weight_option(w->type),
              soa ? " -DGL_SOA=1" : "", image ? " -DGL_WIMG=1" : "", q8 ? " -DGL_Q8ACT=1" : "");
-    static const char *const vec_names[2][GL_MM_VEC_MAX_N + 1] = {
-        {"", "mul_mat_vec1", "mul_mat_vec2", "mul_mat_vec3", "mul_mat_vec4"},
-        {"", "mul_mat_vec_q8_1", "mul_mat_vec_q8_2", "mul_mat_vec_q8_3", "mul_mat_vec_q8_4"}};
-    const char *kname = vec ? vec_names[q8][n] : q8 ? "mul_mat_tiled_q8" : "mul_mat_tiled";
+    static const char *const vec_names[GL_MM_VEC_MAX_N + 1] = {"", "mul_mat_vec1", "mul_mat_vec2",
+                                                               "mul_mat_vec3", "mul_mat_vec4"};
+    const char *kname = vec ? vec_names[n] : "mul_mat_tiled";
 
     q8_act act = {NULL, 0};
     glint_status st = q8 ? quantize_act(d, nd, &act) : GLINT_OK;
