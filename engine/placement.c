@@ -193,7 +193,8 @@ static glint_status repack_group(glint_model *m, int g, gl_err *err) {
 }
 
 /* CPU headers of weights it does not repack: a GPU's mapped copy when there is one (unified
- * memory: nothing resident twice), else the file. */
+ * memory: nothing resident twice), else the file. A GPU header's data is always GGUF bytes
+ * (upload_group points it at the file where that backend rearranged the weight). */
 static void link_cpu_views(glint_model *m) {
     gl_weights *c = &m->w[0];
     for (int64_t i = 0; i < m->n_tensors; i++) {
@@ -202,7 +203,7 @@ static void link_cpu_views(glint_model *m) {
         t->data = m->tensors[i].data;
         for (int b = 1; b < m->n_backend; b++) {
             const gl_tensor *g = m->w[b].tensors ? &m->w[b].tensors[i] : NULL;
-            if (g && g->buffer && g->buffer->host && g->layout == GL_LAYOUT_GGUF) {
+            if (g && g->buffer && g->buffer->host) {
                 t->data = g->data;
                 break;
             }
